@@ -1,0 +1,82 @@
+package dev.lowbit.kernels;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The element loops of every optimizer step: one fused pass per block (dequantize, update the
+ * moments, update the parameter, compute the block's new scale from the new values, requantize).
+ * Implementations: the scalar reference, and a Vector API one that writes the same bytes. Get the
+ * active one from {@link Kernels#get()}.
+ *
+ * <p>Parameters and gradients are {@code length} float32 values in native byte order, in heap or
+ * native segments. Kernels do not validate finiteness or sizes: the optimizer checks first, so
+ * that a rejected step writes nothing. Every method gives identical results for every
+ * {@code threads} value.
+ */
+public interface OptimizerKernels {
+
+  /**
+   * A short name of the implementation, such as {@code "scalar"} or {@code "simd-256"}.
+   *
+   * @return the name
+   */
+  String name();
+
+  /**
+   * Index of the first NaN or infinite element, or -1 when all are finite.
+   *
+   * @param values the floats to check
+   * @param length number of floats
+   * @return the first bad index, or -1
+   */
+  long firstNonFinite(MemorySegment values, long length);
+
+  /**
+   * Sum of squares in double, in a fixed summation order that does not depend on the
+   * implementation or the thread count (so clipping factors are identical everywhere).
+   *
+   * @param values the floats
+   * @param length number of floats
+   * @param threads worker threads to use (1 or more)
+   * @return the sum of {@code values[i]^2}
+   */
+  double sumOfSquares(MemorySegment values, long length, int threads);
+
+  /**
+   * One Adam/AdamW step over a whole tensor (see {@link AdamScalars} for the formula).
+   *
+   * @param s the step's scalars
+   * @param param the parameter, updated in place
+   * @param grad the gradient (read only)
+   * @param length number of elements
+   * @param m first moment: {@link Fp32Moment} or {@link BlockwiseMoment}
+   * @param v second moment: any {@link MomentState}
+   * @param threads worker threads to use (1 or more)
+   */
+  void adam(
+      AdamScalars s,
+      MemorySegment param,
+      MemorySegment grad,
+      long length,
+      MomentState m,
+      MomentState v,
+      int threads);
+
+  /**
+   * One SGD-with-momentum step over a whole tensor (see {@link SgdScalars}).
+   *
+   * @param s the step's scalars
+   * @param param the parameter, updated in place
+   * @param grad the gradient (read only)
+   * @param length number of elements
+   * @param buffer the momentum buffer: {@link Fp32Moment} or {@link BlockwiseMoment}
+   * @param threads worker threads to use (1 or more)
+   */
+  void sgd(
+      SgdScalars s,
+      MemorySegment param,
+      MemorySegment grad,
+      long length,
+      MomentState buffer,
+      int threads);
+}

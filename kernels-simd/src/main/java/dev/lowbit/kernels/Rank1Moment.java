@@ -1,0 +1,29 @@
+package dev.lowbit.kernels;
+
+import dev.lowbit.quant.CodeBook;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A moment quantized with rank-1 normalization over a {@code rows x cols} view of the tensor
+ * (row-major; element {@code (i, j)} is flat index {@code i * cols + j}). The scale of element
+ * {@code (i, j)} is {@code min(rowScales[i], colScales[j])}; it decodes to
+ * {@code book.value(code) * scale} and a new value {@code x} is encoded as
+ * {@code book.encode(x / scale)}, or {@code book.encode(0f)} when that scale is 0.
+ *
+ * <p>After a step, {@code rowScales[i]} holds the new {@code max_j |x_ij|} and
+ * {@code colScales[j]} the new {@code max_i |x_ij|}, computed from the new values before they are
+ * quantized. (For tensors of rank above 2 the optimizer views the tensor as
+ * {@code (prod of leading dims) x last dim}, passes per-row scales it derives from its per-dim
+ * statistics, and folds the returned row maxima back into them.)
+ *
+ * @param book the code book (4 or 8 bits, packed as in {@link MomentState})
+ * @param rows rows of the view
+ * @param cols columns of the view
+ * @param codes the packed codes, {@code rows * cols} of them
+ * @param rowScales {@code rows} floats
+ * @param colScales {@code cols} floats
+ */
+public record Rank1Moment(
+    CodeBook book, long rows, long cols, MemorySegment codes, MemorySegment rowScales,
+    MemorySegment colScales)
+    implements MomentState {}

@@ -1,0 +1,105 @@
+package dev.lowbit.quant;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Every built-in table against the reference vectors of {@code shared/reference/codebooks/}
+ * (copied into the test resources so a clean clone is self-contained).
+ */
+class CodeBookReferenceTest {
+
+  @ParameterizedTest(name = "{0} == {1}")
+  @CsvSource({
+    "dynamic-signed-8, dynamic_signed_8.txt",
+    "dynamic-unsigned-8, dynamic_unsigned_8.txt",
+    "de-signed-4, de_signed_4.txt",
+    "de-unsigned-4, de_unsigned_4.txt",
+    "linear-square-signed-4, linear2_signed_4.txt"
+  })
+  void tableMatchesReferenceVector(String book, String file) throws IOException {
+    assertArrayEquals(readReference(file), CodeBook.byName(book).values(), 0f);
+  }
+
+  @Test
+  void de0IsDeUnsignedWithoutItsZero() throws IOException {
+    float[] de = readReference("de_unsigned_4.txt");
+    float[] expected = new float[de.length - 1];
+    System.arraycopy(de, 1, expected, 0, expected.length);
+    assertEquals(0f, de[0]);
+    assertArrayEquals(expected, CodeBook.DE0_UNSIGNED_4.values(), 0f);
+    assertEquals(0.00325f, CodeBook.DE0_UNSIGNED_4.value(0));
+    assertFalse(CodeBook.DE0_UNSIGNED_4.containsZero());
+  }
+
+  @Test
+  void linearFourHasNoZero() {
+    CodeBook book = CodeBook.LINEAR_4;
+    assertEquals(16, book.size());
+    for (int i = 0; i < 16; i++) {
+      assertEquals((i + 1) / 16f, book.value(i));
+    }
+    assertFalse(book.containsZero());
+  }
+
+  @Test
+  void linearEightBitBooks() {
+    assertEquals(255, CodeBook.LINEAR_SIGNED_8.size());
+    assertEquals(-1f, CodeBook.LINEAR_SIGNED_8.value(0));
+    assertEquals(0f, CodeBook.LINEAR_SIGNED_8.value(127));
+    assertEquals(1f, CodeBook.LINEAR_SIGNED_8.value(254));
+    assertEquals(256, CodeBook.LINEAR_UNSIGNED_8.size());
+    assertEquals(0f, CodeBook.LINEAR_UNSIGNED_8.value(0));
+    assertEquals(1f, CodeBook.LINEAR_UNSIGNED_8.value(255));
+  }
+
+  @Test
+  void dynamicSignedHasPlusOneButNoMinusOne() {
+    CodeBook book = CodeBook.DYNAMIC_SIGNED_8;
+    assertEquals(256, book.size());
+    assertEquals(1f, book.value(255));
+    assertTrue(book.value(0) > -1f);
+    assertEquals(5.5e-7f, book.value(128), 1e-12f);
+    assertTrue(book.containsZero());
+  }
+
+  @Test
+  void everyBuiltInIsFoundByName() {
+    for (CodeBook book : CodeBook.builtIns()) {
+      assertEquals(book, CodeBook.byName(book.name()));
+    }
+  }
+
+  static float[] readReference(String file) throws IOException {
+    InputStream in = CodeBookReferenceTest.class.getResourceAsStream("codebooks/" + file);
+    assertNotNull(in, "missing reference vector " + file);
+    List<Float> values = new ArrayList<>();
+    try (BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = reader.readLine()) != null) {
+        if (!line.isBlank()) {
+          values.add(Float.parseFloat(line.trim()));
+        }
+      }
+    }
+    float[] out = new float[values.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = values.get(i);
+    }
+    return out;
+  }
+}
