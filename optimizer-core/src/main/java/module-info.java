@@ -8,7 +8,7 @@ module dev.lowbit.optim {
   requires com.google.gson;
   requires ejml.core;
   requires ejml.ddense;
-  requires ejml.fdense;
 
-  exports dev.lowbit.optim;
+  // exports dev.lowbit.optim;   (enable once the package has classes)
+  // exports dev.lowbit.optim.shampoo;   (enable once the package has classes)
 }
