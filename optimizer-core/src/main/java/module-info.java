@@ -9,6 +9,6 @@ module dev.lowbit.optim {
   requires ejml.core;
   requires ejml.ddense;
 
-  // exports dev.lowbit.optim;   (enable once the package has classes)
+  exports dev.lowbit.optim;
   // exports dev.lowbit.optim.shampoo;   (enable once the package has classes)
 }

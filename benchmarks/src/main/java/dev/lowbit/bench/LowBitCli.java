@@ -18,6 +18,9 @@ import picocli.CommandLine.Command;
     })
 public final class LowBitCli implements Runnable {
 
+  /** Exit status when the user's input (an option, a data file) is at fault. */
+  static final int BAD_INPUT = 2;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   /**
@@ -26,16 +29,38 @@ public final class LowBitCli implements Runnable {
    * @param args the arguments, a subcommand first
    */
   public static void main(String[] args) {
+    // DJL logs through SLF4J; with no logging backend on the class path SLF4J would print a
+    // three-line warning on every run. Choose its silent provider unless the user chose one.
+    if (System.getProperty("slf4j.provider") == null) {
+      System.setProperty("slf4j.provider", "org.slf4j.helpers.NOPServiceProvider");
+      System.setProperty("slf4j.internal.verbosity", "WARN");
+    }
     System.exit(commandLine().execute(args));
   }
 
   /**
-   * The configured picocli command line, for tests that run a subcommand in process.
+   * The configured picocli command line, for tests that run a subcommand in process. Option
+   * values that name enums are case-insensitive; an {@link IllegalArgumentException} or
+   * {@link java.io.IOException} from a subcommand (bad input: an option, a file) is reported as
+   * one line naming the command, with exit status 2, instead of a stack trace.
    *
    * @return a new command line
    */
   public static CommandLine commandLine() {
-    return new CommandLine(new LowBitCli());
+    CommandLine cli = new CommandLine(new LowBitCli());
+    cli.setCaseInsensitiveEnumValuesAllowed(true);
+    cli.setExecutionExceptionHandler(
+        (e, commandLine, parseResult) -> {
+          if (e instanceof IllegalArgumentException || e instanceof java.io.IOException) {
+            commandLine
+                .getErr()
+                .println("lowbit " + commandLine.getCommandName() + ": error: " + e.getMessage());
+            commandLine.getErr().flush();
+            return BAD_INPUT;
+          }
+          throw e;
+        });
+    return cli;
   }
 
   @Override

@@ -1,19 +1,94 @@
 package dev.lowbit.bench;
 
+import dev.lowbit.bench.quanterror.AdamMoments;
+import dev.lowbit.bench.quanterror.QuantErrorReport;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
-/** {@code lowbit quant-error}: Quantization error of each code book and normalization on Adam-like moments. */
-@Command(name = "quant-error", mixinStandardHelpOptions = true, description = "Quantization error of each code book and normalization on Adam-like moments.")
+/**
+ * {@code lowbit quant-error}: the quantization error of each code book and normalization on
+ * reproducible Adam-like moments (see {@link AdamMoments} for how they are generated).
+ */
+@Command(
+    name = "quant-error",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Quantization error of each code book and normalization on Adam-like moments.",
+      "Heavy-tailed gradients with row/column structure are run through Adam's m and v"
+          + " recurrences (beta1 0.9, beta2 0.999); each first-moment (m) and second-moment (v)"
+          + " format quantizes the result. Columns: relative L2 error, largest relative error of"
+          + " a non-zero value, and the fraction of non-zero values that decode to 0."
+    })
 public final class QuantErrorCommand implements Callable<Integer> {
+
+  @Spec CommandSpec spec;
 
   @Option(names = "--json", description = "Print the result as one JSON object.")
   boolean json;
 
+  @Option(
+      names = "--shapes",
+      split = ",",
+      defaultValue = "1024x1024,4096x1024,65537",
+      description = "Tensor shapes, sizes joined by 'x', separated by commas (default: ${DEFAULT-VALUE}).")
+  List<String> shapes;
+
+  @Option(
+      names = "--steps",
+      defaultValue = "20",
+      description = "Gradient steps accumulated into the moments (default: ${DEFAULT-VALUE}).")
+  int steps;
+
+  @Option(names = "--seed", defaultValue = "1", description = "Random seed (default: ${DEFAULT-VALUE}).")
+  long seed;
+
   @Override
   public Integer call() {
-    System.err.println("lowbit quant-error: not yet available");
-    return 2;
+    if (steps < 1) {
+      throw new ParameterException(spec.commandLine(), "--steps must be at least 1, got " + steps);
+    }
+    List<AdamMoments> tensors = new ArrayList<>();
+    for (int k = 0; k < shapes.size(); k++) {
+      long[] shape = parseShape(shapes.get(k));
+      try {
+        tensors.add(AdamMoments.generate(shape, steps, seed + k));
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), "--shapes: " + e.getMessage());
+      }
+    }
+    QuantErrorReport report = QuantErrorReport.measure(tensors);
+    PrintWriter out = spec.commandLine().getOut();
+    if (json) {
+      out.println(report.toJson());
+    } else {
+      out.printf(
+          "Adam-like moments after %d steps, seed %d, shapes %s%n%n",
+          steps, seed, String.join(", ", tensors.stream().map(AdamMoments::label).toList()));
+      out.print(report.toTable());
+    }
+    out.flush();
+    return 0;
+  }
+
+  private long[] parseShape(String text) {
+    try {
+      long[] shape = Arrays.stream(text.trim().split("x")).mapToLong(Long::parseLong).toArray();
+      if (shape.length < 1 || shape.length > 2 || Arrays.stream(shape).anyMatch(d -> d < 1)) {
+        throw new NumberFormatException();
+      }
+      return shape;
+    } catch (NumberFormatException e) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "--shapes: '" + text + "' is not a shape like 1024x1024 or 65537 (1 or 2 positive sizes)");
+    }
   }
 }

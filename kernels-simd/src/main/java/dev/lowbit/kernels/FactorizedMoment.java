@@ -14,6 +14,16 @@ import java.lang.foreign.MemorySegment;
  * v[b,i,j] = R[b,i] * C[b,j] / mean_i R[b,i]        (0 when mean_i R[b,i] is 0)
  * </pre>
  *
+ * <p>Exactly, with {@code g} the transformed gradient of {@link AdamScalars} (after gradScale,
+ * clip and l2Decay) and squares taken in double ({@code (double) g * (double) g}): the row sum of
+ * row {@code (b, i)} is summed in the order of {@link OptimizerKernels#sumOfSquares} applied to
+ * that row alone; the column sum of {@code (b, j)} is {@code 0.0 + g[b,0,j]^2 + g[b,1,j]^2 + ...}
+ * (rows in increasing order); then, in float, {@code R = beta2 * R + (1 - beta2) * (float)
+ * (rowSum / cols)} and {@code C = beta2 * C + (1 - beta2) * (float) (colSum / rows)}; then
+ * {@code meanR = (float) ((0.0 + R[b,0] + R[b,1] + ...) / rows)} over the new R, and per element
+ * {@code v = (R[b,i] * C[b,j]) / meanR} in float. This v replaces Adam's running v in the update
+ * (no {@code beta2} blend per element); nothing per element is stored.
+ *
  * @param batch number of matrices (product of the dimensions before the last two; 1 for a matrix)
  * @param rows rows of each matrix (second-to-last dimension)
  * @param cols columns of each matrix (last dimension)

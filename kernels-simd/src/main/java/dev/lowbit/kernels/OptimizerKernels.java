@@ -11,7 +11,8 @@ import java.lang.foreign.MemorySegment;
  * <p>Parameters and gradients are {@code length} float32 values in native byte order, in heap or
  * native segments. Kernels do not validate finiteness or sizes: the optimizer checks first, so
  * that a rejected step writes nothing. Every method gives identical results for every
- * {@code threads} value.
+ * {@code threads} value; a call that touches a segment confined to one thread (a confined
+ * arena's) runs on the caller's thread.
  */
 public interface OptimizerKernels {
 
@@ -33,7 +34,12 @@ public interface OptimizerKernels {
 
   /**
    * Sum of squares in double, in a fixed summation order that does not depend on the
-   * implementation or the thread count (so clipping factors are identical everywhere).
+   * implementation or the thread count (so clipping factors are identical everywhere). The order:
+   * the values are cut into chunks of 4096 from index 0; within a chunk, the element at offset
+   * {@code k} is added to lane {@code k % 16} of 16 double accumulators starting at {@code 0.0},
+   * in increasing {@code k} ({@code lane += (double) x * (double) x}); a chunk's sum is
+   * {@code 0.0 + lane0 + lane1 + ... + lane15}, added left to right; the result is {@code 0.0}
+   * plus the chunk sums, left to right in chunk order.
    *
    * @param values the floats
    * @param length number of floats

@@ -12,7 +12,9 @@ import java.lang.foreign.MemorySegment;
  *
  * <p>After a step, {@code rowScales[i]} holds the new {@code max_j |x_ij|} and
  * {@code colScales[j]} the new {@code max_i |x_ij|}, computed from the new values before they are
- * quantized. (For tensors of rank above 2 the optimizer views the tensor as
+ * quantized: an Adam step computes every new value twice, once (pass 1) to find the new maxima
+ * and once (pass 2, with the same float operations) to update and encode with them; decoding uses
+ * the old scales. (For tensors of rank above 2 the optimizer views the tensor as
  * {@code (prod of leading dims) x last dim}, passes per-row scales it derives from its per-dim
  * statistics, and folds the returned row maxima back into them.)
  *

@@ -1,0 +1,144 @@
+package dev.lowbit.bench.compare;
+
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import javax.imageio.ImageIO;
+import org.jfree.chart.ChartFactory;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.plot.CategoryPlot;
+import org.jfree.chart.plot.PlotOrientation;
+import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.category.BarRenderer;
+import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.data.category.DefaultCategoryDataset;
+import org.jfree.data.xy.XYSeries;
+import org.jfree.data.xy.XYSeriesCollection;
+
+/**
+ * Draws the comparison as one PNG with two panels: test accuracy per epoch for every optimizer,
+ * and a bar chart of optimizer-state memory.
+ */
+public final class CompareChart {
+
+  private static final int PANEL_WIDTH = 640;
+  private static final int HEIGHT = 480;
+
+  private CompareChart() {}
+
+  /**
+   * Writes the chart.
+   *
+   * @param report the comparison
+   * @param file the PNG to write; missing parent directories are created
+   * @throws IOException if the file cannot be written
+   */
+  public static void write(CompareReport report, Path file) throws IOException {
+    // No window is ever opened; headless mode lets the chart render without a display.
+    System.setProperty("java.awt.headless", "true");
+    JFreeChart accuracy = accuracyChart(report);
+    JFreeChart memory = memoryChart(report);
+    BufferedImage image =
+        new BufferedImage(2 * PANEL_WIDTH, HEIGHT, BufferedImage.TYPE_INT_RGB);
+    Graphics2D g = image.createGraphics();
+    try {
+      accuracy.draw(g, new java.awt.Rectangle(0, 0, PANEL_WIDTH, HEIGHT));
+      memory.draw(g, new java.awt.Rectangle(PANEL_WIDTH, 0, PANEL_WIDTH, HEIGHT));
+    } finally {
+      g.dispose();
+    }
+    Path parent = file.toAbsolutePath().getParent();
+    if (parent != null) {
+      Files.createDirectories(parent);
+    }
+    if (!ImageIO.write(image, "png", file.toFile())) {
+      throw new IOException(file + ": no PNG writer available");
+    }
+  }
+
+  private static JFreeChart accuracyChart(CompareReport report) {
+    XYSeriesCollection data = new XYSeriesCollection();
+    for (OptimizerSummary s : report.optimizers()) {
+      XYSeries series = new XYSeries(s.optimizer());
+      for (int e = 0; e < s.testAccuracyPerEpoch().size(); e++) {
+        series.add(e + 1, s.testAccuracyPerEpoch().get(e));
+      }
+      data.addSeries(series);
+    }
+    CompareSettings settings = report.settings();
+    JFreeChart chart =
+        ChartFactory.createXYLineChart(
+            "Test accuracy, " + settings.model() + " on Fashion-MNIST (mean of "
+                + settings.seeds().size() + " seed" + (settings.seeds().size() == 1 ? "" : "s")
+                + ")",
+            "epoch",
+            "test accuracy (%)",
+            data,
+            PlotOrientation.VERTICAL,
+            true,
+            false,
+            false);
+    XYPlot plot = chart.getXYPlot();
+    XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
+    for (int i = 0; i < data.getSeriesCount(); i++) {
+      renderer.setSeriesStroke(i, new BasicStroke(2f));
+    }
+    plot.setRenderer(renderer);
+    plot.setBackgroundPaint(Color.WHITE);
+    plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
+    plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+    NumberAxis epochs = (NumberAxis) plot.getDomainAxis();
+    epochs.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
+    epochs.setRange(0.5, settings.epochs() + 0.5);
+    NumberAxis accuracyAxis = (NumberAxis) plot.getRangeAxis();
+    // A fixed, padded range: auto-ranging a single epoch's points collapses the axis to a point.
+    double low = 100;
+    double high = 0;
+    for (OptimizerSummary s : report.optimizers()) {
+      for (double a : s.testAccuracyPerEpoch()) {
+        low = Math.min(low, a);
+        high = Math.max(high, a);
+      }
+    }
+    accuracyAxis.setRange(Math.max(0, Math.floor(low) - 1), Math.min(100, Math.ceil(high) + 1));
+    accuracyAxis.setNumberFormatOverride(new java.text.DecimalFormat("0.0"));
+    chart.getTitle().setFont(chart.getTitle().getFont().deriveFont(16f));
+    return chart;
+  }
+
+  private static JFreeChart memoryChart(CompareReport report) {
+    DefaultCategoryDataset data = new DefaultCategoryDataset();
+    for (OptimizerSummary s : report.optimizers()) {
+      data.addValue(s.bytesPerParameter(), "state bytes per parameter", s.optimizer());
+    }
+    JFreeChart chart =
+        ChartFactory.createBarChart(
+            "Optimizer state (" + String.format("%,d", report.settings().parameters())
+                + " parameters)",
+            null,
+            "bytes per parameter",
+            data,
+            PlotOrientation.HORIZONTAL,
+            false,
+            false,
+            false);
+    CategoryPlot plot = chart.getCategoryPlot();
+    plot.setBackgroundPaint(Color.WHITE);
+    plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+    BarRenderer renderer = (BarRenderer) plot.getRenderer();
+    renderer.setSeriesPaint(0, new Color(0x2a6fb0));
+    renderer.setDefaultItemLabelGenerator(
+        new org.jfree.chart.labels.StandardCategoryItemLabelGenerator(
+            "{2}", new java.text.DecimalFormat("0.00")));
+    renderer.setDefaultItemLabelsVisible(true);
+    renderer.setMaximumBarWidth(0.12);
+    plot.getRangeAxis().setUpperMargin(0.12);
+    chart.getTitle().setFont(chart.getTitle().getFont().deriveFont(16f));
+    return chart;
+  }
+}

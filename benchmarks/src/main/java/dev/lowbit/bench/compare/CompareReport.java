@@ -1,0 +1,93 @@
+package dev.lowbit.bench.compare;
+
+import com.google.gson.GsonBuilder;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The result of {@code lowbit compare}: the settings and one summary per optimizer, as a text
+ * table or as JSON.
+ *
+ * @param settings what was run
+ * @param optimizers one row per optimizer, in run order
+ */
+public record CompareReport(CompareSettings settings, List<OptimizerSummary> optimizers) {
+
+  /** The table's column headings, in order. */
+  public static final List<String> COLUMNS =
+      List.of(
+          "optimizer",
+          "state bytes",
+          "bytes/param",
+          "final train loss",
+          "test accuracy %",
+          "ms/step",
+          "update ms/step");
+
+  /** Copies the list. */
+  public CompareReport {
+    optimizers = List.copyOf(optimizers);
+  }
+
+  /**
+   * The table, with a header line and a note on how the numbers were measured.
+   *
+   * @return the text, lines separated by {@code \n}
+   */
+  public String toTable() {
+    String[][] cells = new String[optimizers.size() + 1][];
+    cells[0] = COLUMNS.toArray(String[]::new);
+    for (int i = 0; i < optimizers.size(); i++) {
+      OptimizerSummary s = optimizers.get(i);
+      cells[i + 1] =
+          new String[] {
+            s.optimizer(),
+            String.format(Locale.ROOT, "%,d", s.stateBytes()),
+            String.format(Locale.ROOT, "%.3f", s.bytesPerParameter()),
+            String.format(Locale.ROOT, "%.4f", s.finalTrainLossMean()),
+            String.format(
+                Locale.ROOT, "%.2f +- %.2f", s.testAccuracyMean(), s.testAccuracyStd()),
+            String.format(Locale.ROOT, "%.2f", s.medianStepMillis()),
+            String.format(Locale.ROOT, "%.2f", s.medianUpdateMillis())
+          };
+    }
+    int[] widths = new int[COLUMNS.size()];
+    for (String[] row : cells) {
+      for (int c = 0; c < row.length; c++) {
+        widths[c] = Math.max(widths[c], row[c].length());
+      }
+    }
+    StringBuilder out = new StringBuilder();
+    for (int r = 0; r < cells.length; r++) {
+      for (int c = 0; c < widths.length; c++) {
+        String cell = cells[r][c];
+        String padded =
+            c == 0 ? String.format("%-" + widths[c] + "s", cell)
+                : String.format("%" + widths[c] + "s", cell);
+        out.append(c == 0 ? "" : "  ").append(padded);
+      }
+      out.append('\n');
+      if (r == 0) {
+        int total = 0;
+        for (int w : widths) {
+          total += w + 2;
+        }
+        out.append("-".repeat(total - 2)).append('\n');
+      }
+    }
+    return out.toString();
+  }
+
+  /**
+   * The report as one JSON object.
+   *
+   * @return pretty-printed JSON
+   */
+  public String toJson() {
+    return new GsonBuilder()
+        .setPrettyPrinting()
+        .serializeSpecialFloatingPointValues()
+        .create()
+        .toJson(this);
+  }
+}

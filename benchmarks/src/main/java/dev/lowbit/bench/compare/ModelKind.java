@@ -1,0 +1,71 @@
+package dev.lowbit.bench.compare;
+
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.Block;
+import ai.djl.nn.Blocks;
+import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.pooling.Pool;
+
+/** The networks {@code lowbit compare} can train on 28x28 grey-scale images with 10 classes. */
+public enum ModelKind {
+
+  /**
+   * A multilayer perceptron 784-1024-1024-10 with ReLU: 1.86 M parameters, 99.9% of them in the
+   * two large weight matrices that get quantized state.
+   */
+  MLP {
+    @Override
+    public Block newBlock() {
+      return new SequentialBlock()
+          .add(Blocks.batchFlattenBlock(28 * 28))
+          .add(Linear.builder().setUnits(1024).build())
+          .add(Activation::relu)
+          .add(Linear.builder().setUnits(1024).build())
+          .add(Activation::relu)
+          .add(Linear.builder().setUnits(10).build());
+    }
+  },
+
+  /**
+   * A small convolutional net: conv 5x5x32, max-pool, conv 5x5x64, max-pool, dense 256, dense 10
+   * (0.85 M parameters, most in the 3136x256 dense layer and the 32x64x5x5 kernel).
+   */
+  CNN {
+    @Override
+    public Block newBlock() {
+      return new SequentialBlock()
+          .add(Conv2d.builder().setKernelShape(new Shape(5, 5)).optPadding(new Shape(2, 2))
+              .setFilters(32).build())
+          .add(Activation::relu)
+          .add(Pool.maxPool2dBlock(new Shape(2, 2), new Shape(2, 2)))
+          .add(Conv2d.builder().setKernelShape(new Shape(5, 5)).optPadding(new Shape(2, 2))
+              .setFilters(64).build())
+          .add(Activation::relu)
+          .add(Pool.maxPool2dBlock(new Shape(2, 2), new Shape(2, 2)))
+          .add(Blocks.batchFlattenBlock())
+          .add(Linear.builder().setUnits(256).build())
+          .add(Activation::relu)
+          .add(Linear.builder().setUnits(10).build());
+    }
+  };
+
+  /**
+   * A new, uninitialized network of this kind; it takes input of shape {@code (batch, 1, 28, 28)}.
+   *
+   * @return the block
+   */
+  public abstract Block newBlock();
+
+  /**
+   * The input shape of one image, batch dimension first.
+   *
+   * @param batch the batch size
+   * @return {@code (batch, 1, 28, 28)}
+   */
+  public Shape inputShape(int batch) {
+    return new Shape(batch, 1, 28, 28);
+  }
+}

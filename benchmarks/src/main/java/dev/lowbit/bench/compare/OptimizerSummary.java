@@ -1,0 +1,96 @@
+package dev.lowbit.bench.compare;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One row of the comparison: an optimizer's results over all seeds. Spreads are the sample
+ * standard deviation (divisor n - 1; 0 for a single seed).
+ *
+ * @param optimizer the optimizer's name
+ * @param description what it is
+ * @param stateBytesSource how the state bytes were measured
+ * @param parameters trainable parameters of the model
+ * @param stateBytes optimizer-state bytes (the same for every seed; the first seed's value)
+ * @param bytesPerParameter {@code stateBytes / parameters}
+ * @param finalTrainLossMean mean over seeds of the last epoch's training loss
+ * @param finalTrainLossStd its standard deviation
+ * @param testAccuracyMean mean over seeds of the final test accuracy, in percent
+ * @param testAccuracyStd its standard deviation, in percentage points
+ * @param testAccuracyPerEpoch mean over seeds of the test accuracy after each epoch, in percent
+ * @param medianStepMillis mean over seeds of the median training-step time
+ * @param medianUpdateMillis mean over seeds of the median optimizer-update time
+ * @param seeds how many seeds
+ */
+public record OptimizerSummary(
+    String optimizer,
+    String description,
+    String stateBytesSource,
+    long parameters,
+    long stateBytes,
+    double bytesPerParameter,
+    double finalTrainLossMean,
+    double finalTrainLossStd,
+    double testAccuracyMean,
+    double testAccuracyStd,
+    List<Double> testAccuracyPerEpoch,
+    double medianStepMillis,
+    double medianUpdateMillis,
+    int seeds) {
+
+  /**
+   * Summarizes the runs of one optimizer.
+   *
+   * @param candidate the optimizer
+   * @param runs its runs, one per seed, at least one
+   * @return the summary
+   */
+  public static OptimizerSummary of(Candidate candidate, List<RunResult> runs) {
+    RunResult first = runs.getFirst();
+    double[] loss = runs.stream().mapToDouble(RunResult::finalTrainLoss).toArray();
+    double[] accuracy =
+        runs.stream().mapToDouble(r -> 100 * r.finalTestAccuracy()).toArray();
+    List<Double> perEpoch = new ArrayList<>();
+    for (int e = 0; e < first.testAccuracyPerEpoch().size(); e++) {
+      int epoch = e;
+      perEpoch.add(
+          100 * runs.stream().mapToDouble(r -> r.testAccuracyPerEpoch().get(epoch)).average()
+              .orElseThrow());
+    }
+    return new OptimizerSummary(
+        candidate.name(),
+        candidate.description(),
+        candidate.stateBytesSource(),
+        first.parameters(),
+        first.stateBytes(),
+        (double) first.stateBytes() / first.parameters(),
+        mean(loss),
+        std(loss),
+        mean(accuracy),
+        std(accuracy),
+        perEpoch,
+        runs.stream().mapToDouble(RunResult::medianStepMillis).average().orElseThrow(),
+        runs.stream().mapToDouble(RunResult::medianUpdateMillis).average().orElseThrow(),
+        runs.size());
+  }
+
+  static double mean(double[] values) {
+    double sum = 0;
+    for (double v : values) {
+      sum += v;
+    }
+    return sum / values.length;
+  }
+
+  static double std(double[] values) {
+    if (values.length < 2) {
+      return 0;
+    }
+    double m = mean(values);
+    double squares = 0;
+    for (double v : values) {
+      squares += (v - m) * (v - m);
+    }
+    return Math.sqrt(squares / (values.length - 1));
+  }
+}

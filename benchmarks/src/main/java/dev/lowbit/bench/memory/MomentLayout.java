@@ -1,0 +1,113 @@
+package dev.lowbit.bench.memory;
+
+/**
+ * How one optimizer moment is stored, for counting its bytes (ALGORITHMS.md sections 2 and 3).
+ * This is the benchmark's own description, deliberately independent of the core's classes, so
+ * that comparing it with the core's measured {@code stateBytes()} checks both.
+ *
+ * @param kind the normalization
+ * @param bits bits per code (8 or 4) for quantized kinds; 32 for {@code FLOAT32}; 0 for {@code
+ *     FACTORIZED}
+ * @param blockSize elements per block for {@code BLOCKWISE}; 0 otherwise
+ */
+public record MomentLayout(Kind kind, int bits, int blockSize) {
+
+  /** Block size of the fallback for rank-1 and factorized moments on vectors. */
+  static final int FALLBACK_BLOCK = 128;
+
+  /** Where a moment's scales come from. */
+  public enum Kind {
+    /** One float32 per element. */
+    FLOAT32,
+    /** Codes plus one float32 scale per block. */
+    BLOCKWISE,
+    /** Codes plus float32 row and column maxima (per-dimension maxima for rank above 2). */
+    RANK1,
+    /** Float32 row and column statistics only (Adafactor-style). */
+    FACTORIZED
+  }
+
+  /** Float32: 4 bytes per element. */
+  public static final MomentLayout FLOAT32 = new MomentLayout(Kind.FLOAT32, 32, 0);
+
+  /**
+   * Block-wise quantized.
+   *
+   * @param bits 8 or 4
+   * @param blockSize elements per block
+   * @return the layout
+   */
+  public static MomentLayout blockwise(int bits, int blockSize) {
+    return new MomentLayout(Kind.BLOCKWISE, bits, blockSize);
+  }
+
+  /**
+   * Exact bytes of this moment for one tensor that is quantized (not below the small-tensor
+   * threshold):
+   *
+   * <ul>
+   *   <li>float32: {@code 4 n}
+   *   <li>block-wise: {@code ceil(n bits / 8) + 4 ceil(n / B)}
+   *   <li>rank-1, rank 2 ({@code r x c}): {@code ceil(n bits / 8) + 4 (r + c)}; rank above 2:
+   *       {@code ceil(n bits / 8) + 4 sum(dims) + 4 n / last}: one max vector per dimension
+   *       (ALGORITHMS.md section 2) plus the core's float32 row-scale scratch for its
+   *       {@code (n / last) x last} view, which ALGORITHMS.md's ideal does not have (it dominates
+   *       for 3x3 convolution kernels); vectors: block-wise with B = 128
+   *   <li>factorized, {@code batch x r x c}: {@code 4 batch (r + c)}; vectors: 4-bit block-wise
+   *       with B = 128
+   * </ul>
+   *
+   * @param dims the tensor's sizes
+   * @return the bytes
+   */
+  public long bytes(long[] dims) {
+    long n = 1;
+    for (long d : dims) {
+      n *= d;
+    }
+    return switch (kind) {
+      case FLOAT32 -> 4 * n;
+      case BLOCKWISE -> codeBytes(n, bits) + 4 * ceilDiv(n, blockSize);
+      case RANK1 -> {
+        if (dims.length < 2) {
+          yield blockwise(bits, FALLBACK_BLOCK).bytes(dims);
+        }
+        long scales = 0;
+        for (long d : dims) {
+          scales += d;
+        }
+        // The core views a tensor of rank above 2 as (product of leading dims) x (last dim) and
+        // keeps a float32 row-scale scratch of that many rows next to the per-dim vectors.
+        long scratch = dims.length > 2 ? n / dims[dims.length - 1] : 0;
+        yield codeBytes(n, bits) + 4 * (scales + scratch);
+      }
+      case FACTORIZED -> {
+        if (dims.length < 2) {
+          yield blockwise(4, FALLBACK_BLOCK).bytes(dims);
+        }
+        long rows = dims[dims.length - 2];
+        long cols = dims[dims.length - 1];
+        long batch = n / (rows * cols);
+        yield 4 * batch * (rows + cols);
+      }
+    };
+  }
+
+  private static long codeBytes(long n, int bits) {
+    return ceilDiv(n * bits, 8);
+  }
+
+  private static long ceilDiv(long a, long b) {
+    return (a + b - 1) / b;
+  }
+
+  @Override
+  public String toString() {
+    return switch (kind) {
+      case FLOAT32 -> "float32";
+      case BLOCKWISE -> bits + "-bit B" + blockSize;
+      case RANK1 -> bits + "-bit rank-1";
+      case FACTORIZED -> "factorized";
+    };
+  }
+}

@@ -1,0 +1,72 @@
+package dev.lowbit.bench.speed;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+
+/**
+ * A quick warmed-up timing loop for {@code lowbit speed}: not JMH (that is the full measurement),
+ * but enough for ratios at a glance. Runs an action until a warm-up time has passed, then times
+ * single runs until a measurement time has passed, and returns the median.
+ */
+public final class StepTimer {
+
+  private final long warmupNanos;
+  private final long measureNanos;
+  private final int minRuns;
+
+  /**
+   * Creates a timer.
+   *
+   * @param warmupMillis time spent warming up (at least {@code minRuns} runs)
+   * @param measureMillis time spent measuring (at least {@code minRuns} runs)
+   * @param minRuns the fewest runs in each phase
+   */
+  public StepTimer(long warmupMillis, long measureMillis, int minRuns) {
+    this.warmupNanos = warmupMillis * 1_000_000;
+    this.measureNanos = measureMillis * 1_000_000;
+    this.minRuns = minRuns;
+  }
+
+  /**
+   * The median time of one run of {@code action}, in nanoseconds.
+   *
+   * @param action the work to time
+   * @return median nanoseconds per run
+   */
+  public double medianNanos(Runnable action) {
+    long start = System.nanoTime();
+    for (int runs = 0; runs < minRuns || System.nanoTime() - start < warmupNanos; runs++) {
+      action.run();
+    }
+    long[] times = new long[16];
+    int count = 0;
+    start = System.nanoTime();
+    while (count < minRuns || System.nanoTime() - start < measureNanos) {
+      long t0 = System.nanoTime();
+      action.run();
+      long t = System.nanoTime() - t0;
+      if (count == times.length) {
+        times = Arrays.copyOf(times, count * 2);
+      }
+      times[count++] = t;
+    }
+    long[] sorted = Arrays.copyOf(times, count);
+    Arrays.sort(sorted);
+    return count % 2 == 1
+        ? sorted[count / 2]
+        : (sorted[count / 2 - 1] + sorted[count / 2]) / 2.0;
+  }
+
+  /**
+   * Nanoseconds per float of a plain copy of {@code size} floats: the bandwidth baseline.
+   *
+   * @param size floats to copy
+   * @return median nanoseconds per float
+   */
+  public double copyNanosPerFloat(int size) {
+    MemorySegment source = MemorySegment.ofArray(new float[size]);
+    MemorySegment target = MemorySegment.ofArray(new float[size]);
+    source.fill((byte) 1);
+    return medianNanos(() -> MemorySegment.copy(source, 0, target, 0, size * 4L)) / size;
+  }
+}

@@ -1,0 +1,152 @@
+package dev.lowbit.bench.compare;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.lowbit.bench.LowBitCli;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.List;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Runs {@code lowbit compare} in process on the embedded sample (5,000 training images, one
+ * epoch) with two optimizers, and checks the output's structure and that training worked.
+ */
+class CompareCommandTest {
+
+  @TempDir Path dir;
+
+  private record Run(int status, String out, String err) {}
+
+  private static Run run(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    var cli = LowBitCli.commandLine();
+    cli.setOut(new PrintWriter(out, true));
+    cli.setErr(new PrintWriter(err, true));
+    int status = cli.execute(args);
+    return new Run(status, out.toString(), err.toString());
+  }
+
+  private static List<String> twoOptimizers() {
+    OptimizerCatalog catalog = OptimizerCatalog.standard();
+    // DJL's Adam and, once the adapter is in the build, the first LowBit optimizer.
+    return catalog.names().size() > 1
+        ? List.of(catalog.names().get(0), catalog.names().get(1))
+        : List.of(catalog.names().get(0));
+  }
+
+  @Test
+  void jsonReportHasOneRowPerOptimizerAndAccuracyFarAboveChance() throws IOException {
+    List<String> names = twoOptimizers();
+    Path chart = dir.resolve("sub/chart.png");
+    Run run =
+        run(
+            "compare",
+            "--sample",
+            "--train-limit",
+            "0",
+            "--epochs",
+            "1",
+            "--optimizers",
+            String.join(",", names),
+            "--json",
+            "--chart",
+            chart.toString());
+    assertEquals(0, run.status(), run.err());
+
+    JsonObject report = JsonParser.parseString(run.out()).getAsJsonObject();
+    JsonObject settings = report.getAsJsonObject("settings");
+    assertEquals(5000, settings.get("trainImages").getAsInt());
+    assertEquals(1000, settings.get("testImages").getAsInt());
+    assertEquals(1, settings.get("epochs").getAsInt());
+    assertTrue(settings.get("data").getAsString().contains("embedded"));
+    long parameters = settings.get("parameters").getAsLong();
+    assertEquals(784L * 1024 + 1024 + 1024 * 1024 + 1024 + 1024 * 10 + 10, parameters);
+
+    JsonArray rows = report.getAsJsonArray("optimizers");
+    assertEquals(names.size(), rows.size());
+    for (int i = 0; i < rows.size(); i++) {
+      JsonObject row = rows.get(i).getAsJsonObject();
+      String name = row.get("optimizer").getAsString();
+      assertEquals(names.get(i), name);
+      double accuracy = row.get("testAccuracyMean").getAsDouble();
+      assertTrue(accuracy > 65, name + ": test accuracy " + accuracy + "% is too close to chance");
+      assertTrue(accuracy <= 100, name + ": accuracy " + accuracy);
+      double loss = row.get("finalTrainLossMean").getAsDouble();
+      assertTrue(loss > 0 && loss < 1.5, name + ": final training loss " + loss);
+      long stateBytes = row.get("stateBytes").getAsLong();
+      assertTrue(stateBytes > 0, name + ": no optimizer state measured");
+      assertEquals(
+          (double) stateBytes / parameters, row.get("bytesPerParameter").getAsDouble(), 1e-9);
+      assertTrue(row.get("medianStepMillis").getAsDouble() > 0);
+      assertEquals(1, row.getAsJsonArray("testAccuracyPerEpoch").size());
+    }
+    // DJL's Adam keeps float32 m and v: exactly 8 bytes per parameter.
+    assertEquals(8.0, rows.get(0).getAsJsonObject().get("bytesPerParameter").getAsDouble());
+
+    BufferedImage image = ImageIO.read(chart.toFile());
+    assertEquals(1280, image.getWidth());
+    assertEquals(480, image.getHeight());
+  }
+
+  @Test
+  void tableHasTheDocumentedColumns() {
+    Run run =
+        run(
+            "compare",
+            "--sample",
+            "--train-limit",
+            "512",
+            "--test-limit",
+            "200",
+            "--batch-size",
+            "64",
+            "--optimizers",
+            "djl-adam",
+            "--no-chart");
+    assertEquals(0, run.status(), run.err());
+    List<String> lines = run.out().lines().toList();
+    int header = -1;
+    for (int i = 0; i < lines.size(); i++) {
+      if (lines.get(i).startsWith("optimizer ")) {
+        header = i;
+      }
+    }
+    assertTrue(header >= 0, run.out());
+    for (String column : CompareReport.COLUMNS) {
+      assertTrue(lines.get(header).contains(column), "missing column " + column);
+    }
+    assertTrue(lines.get(header + 1).matches("-+"), lines.get(header + 1));
+    String row = lines.get(header + 2);
+    assertTrue(row.startsWith("djl-adam "), row);
+    assertTrue(row.contains(" +- "), row);
+    assertTrue(run.out().contains("using 512 training and 200 test images"), run.out());
+  }
+
+  @Test
+  void unknownOptimizerIsNamed() {
+    Run run = run("compare", "--sample", "--optimizers", "djl-adam,adamw3bit", "--no-chart");
+    assertEquals(2, run.status());
+    assertTrue(run.err().contains("unknown optimizer 'adamw3bit'"), run.err());
+    assertTrue(run.err().contains("djl-adam"), run.err());
+  }
+
+  @Test
+  void damagedDataDirectoryIsNamed() throws IOException {
+    java.nio.file.Files.write(dir.resolve("train-images-idx3-ubyte"), new byte[] {0, 0, 8, 3, 0});
+    Run run = run("compare", "--data", dir.toString(), "--no-chart");
+    assertEquals(2, run.status());
+    assertTrue(run.err().contains(dir.resolve("train-images-idx3-ubyte").toString()), run.err());
+    assertTrue(run.err().contains("truncated header"), run.err());
+  }
+}

@@ -1,0 +1,85 @@
+package dev.lowbit.bench.memory;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ShapeFileTest {
+
+  @TempDir Path dir;
+
+  private Path file(String text) throws IOException {
+    Path f = dir.resolve("my-model.shapes");
+    Files.writeString(f, text);
+    return f;
+  }
+
+  private String error(String text) throws IOException {
+    Path f = file(text);
+    String message = assertThrows(ShapeFileException.class, () -> ShapeFile.read(f)).getMessage();
+    assertTrue(message.startsWith(f.toString()), message);
+    return message;
+  }
+
+  @Test
+  void readsNamesShapesAndRepeats() throws IOException {
+    ModelShapes model =
+        ShapeFile.read(
+            file(
+                "# My model, from its paper\n# Format: ignored\n\nembed 1000x64  # vocabulary\n"
+                    + "layer.*.w 64x64 3\nhead.bias 10\n"));
+    assertEquals("my-model", model.name());
+    assertEquals("My model, from its paper", model.source());
+    assertEquals(5, model.tensors().size());
+    assertEquals("layer.2.w", model.tensors().get(3).name());
+    assertArrayEquals(new long[] {64, 64}, model.tensors().get(3).dims());
+    assertEquals(1000 * 64 + 3 * 64 * 64 + 10, model.parameters());
+  }
+
+  @Test
+  void errorsNameTheFileAndLine() throws IOException {
+    assertTrue(error("a 10x10\nb 10xten\n").contains(":2: shape '10xten': size 2"));
+    assertTrue(error("a 10x0\n").contains(":1: shape '10x0': size 2 must be positive"));
+    assertTrue(error("\n\njust-a-name\n").contains(":3: expected 'NAME SHAPE [COUNT]'"));
+    assertTrue(error("a 4 x 4\n").contains(":1: expected"));
+    assertTrue(error("a 10\nb 5 0\n").contains(":2: COUNT '0' must be a positive"));
+    assertTrue(error("a 10\na 5\n").contains(":2: tensor name 'a' appears twice"));
+    assertTrue(error("a 10 3\n").contains("use '*'"));
+    assertTrue(error("# only a comment\n").contains("no tensors"));
+    assertTrue(error("a 9999999999x9999999999\n").contains("too large"));
+  }
+
+  @Test
+  void missingFileIsNamed() {
+    Path missing = dir.resolve("none.shapes");
+    ShapeFileException e =
+        assertThrows(ShapeFileException.class, () -> ShapeFile.read(missing));
+    assertEquals(missing + ": file not found", e.getMessage());
+  }
+
+  @Test
+  void builtInModelsHaveTheirPublishedParameterCounts() throws IOException {
+    Map<String, Long> published =
+        Map.of(
+            "ResNet-50", 25_557_032L,
+            "ViT-B/16", 86_567_656L,
+            "GPT-2 124M", 124_439_808L,
+            "GPT-2 355M", 354_823_168L,
+            "LLaMA-7B", 6_738_415_616L);
+    List<ModelShapes> models = BuiltInModels.all();
+    assertEquals(published.size(), models.size());
+    for (ModelShapes model : models) {
+      assertEquals(published.get(model.name()), model.parameters(), model.name());
+      assertTrue(model.source().length() > 40, model.name() + " names no source");
+    }
+  }
+}

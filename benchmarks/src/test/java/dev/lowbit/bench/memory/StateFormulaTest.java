@@ -1,0 +1,75 @@
+package dev.lowbit.bench.memory;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+/** The formulas against hand-computed figures (ALGORITHMS.md section 3). */
+class StateFormulaTest {
+
+  private static final Map<String, OptimizerLayout> PRESETS =
+      OptimizerLayout.presets().stream()
+          .collect(Collectors.toMap(OptimizerLayout::name, Function.identity()));
+
+  private static long bytes(String optimizer, long... dims) {
+    return PRESETS.get(optimizer).bytes(new TensorShape("t", dims));
+  }
+
+  @Test
+  void matrixOfOneMillionElements() {
+    long n = 1024 * 1024;
+    assertEquals(8 * n, bytes("adamw32", 1024, 1024));
+    // m and v: one byte per element plus one float scale per 256 elements each.
+    assertEquals(2 * (n + 4 * n / 256), bytes("adamw8bit", 1024, 1024));
+    // m: half a byte plus a scale per 128; v: half a byte plus 1024 row and 1024 column maxima.
+    assertEquals(n / 2 + 4 * n / 128 + n / 2 + 4 * 2048, bytes("adamw4bit", 1024, 1024));
+    // v: 1024 float32 row and 1024 column statistics only.
+    assertEquals(n / 2 + 4 * n / 128 + 4 * 2048, bytes("adamw4bit-factorized", 1024, 1024));
+    assertEquals(4 * n, bytes("sgdm32", 1024, 1024));
+    assertEquals(n + 4 * n / 256, bytes("sgdm8bit", 1024, 1024));
+    assertEquals(n / 2 + 4 * n / 128, bytes("sgdm4bit", 1024, 1024));
+  }
+
+  @Test
+  void partialBlocksAndOddCountsRoundUp() {
+    long n = 4097;
+    assertEquals(2 * (n + 4 * 17), bytes("adamw8bit", n));
+    // A vector's rank-1 v falls back to block-wise B = 128.
+    assertEquals(2 * (2049 + 4 * 33), bytes("adamw4bit", n));
+    assertEquals(2049 + 4 * 33, bytes("sgdm4bit", n));
+  }
+
+  @Test
+  void smallTensorsKeepFloat32State() {
+    for (String name : List.of("adamw8bit", "adamw4bit", "adamw4bit-factorized")) {
+      assertEquals(8 * 4095, bytes(name, 4095), name);
+      assertEquals(8 * 64 * 63, bytes(name, 64, 63), name);
+    }
+    assertEquals(4 * 4095, bytes("sgdm8bit", 4095));
+  }
+
+  @Test
+  void higherRankTensors() {
+    // Rank-1 keeps one max vector per dimension plus the core's scratch of n / 3 row scales;
+    // factorized treats the leading dims as a batch of 3x3 matrices.
+    long n = 64L * 32 * 3 * 3;
+    assertEquals(
+        n / 2 + 4 * n / 128 + n / 2 + 4 * (64 + 32 + 3 + 3) + 4 * (64 * 32 * 3),
+        bytes("adamw4bit", 64, 32, 3, 3));
+    assertEquals(n / 2 + 4 * n / 128 + 4 * 64 * 32 * (3 + 3), bytes("adamw4bit-factorized", 64, 32, 3, 3));
+  }
+
+  @Test
+  void largeModelsApproachTheIdealBytesPerParameter() throws Exception {
+    ModelShapes gpt2 = BuiltInModels.all().get(2);
+    double params = gpt2.parameters();
+    assertEquals(8.0, PRESETS.get("adamw32").bytes(gpt2) / params, 1e-12);
+    assertEquals(2.031, PRESETS.get("adamw8bit").bytes(gpt2) / params, 0.01);
+    assertEquals(1.03, PRESETS.get("adamw4bit").bytes(gpt2) / params, 0.02);
+    assertEquals(0.53, PRESETS.get("adamw4bit-factorized").bytes(gpt2) / params, 0.02);
+  }
+}

@@ -1,0 +1,280 @@
+package dev.lowbit.kernels;
+
+import dev.lowbit.quant.CodeBook;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The reference implementation: plain Java, one element at a time, exactly the float32 formulas
+ * of {@link AdamScalars} and {@link SgdScalars} and the quantization of {@link BlockwiseMoment}
+ * and {@link Rank1Moment}. Every other implementation must write the same bytes.
+ *
+ * <p>Each step works in chunks of {@link SquareSums#CHUNK} elements (a multiple of every block
+ * size): decode the old moments of the chunk into float arrays, run the update element by
+ * element (writing the parameter), then store the moments (per block: new scale
+ * {@code max |x|}, then the codes). Chunks are independent, so they are split over threads.
+ * A rank-1 second moment first needs its new maxima ({@link Rank1Maxima}); a factorized one
+ * first updates its statistics ({@link FactorizedStats}).
+ */
+public final class ScalarKernels implements OptimizerKernels {
+
+  /** Creates the scalar kernels; they hold no state. */
+  public ScalarKernels() {}
+
+  @Override
+  public String name() {
+    return "scalar";
+  }
+
+  @Override
+  public long firstNonFinite(MemorySegment values, long length) {
+    for (long i = 0; i < length; i++) {
+      if (!Float.isFinite(Codes.getFloat(values, i))) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  @Override
+  public double sumOfSquares(MemorySegment values, long length, int threads) {
+    threads = KernelPool.usable(threads, values);
+    long chunks = chunkCount(length);
+    double[] sums = new double[Math.toIntExact(chunks)];
+    KernelPool.splitChunks(
+        chunks,
+        threads,
+        (from, to) -> {
+          for (long c = from; c < to; c++) {
+            long start = c * SquareSums.CHUNK;
+            sums[(int) c] = SquareSums.chunk(values, start, chunkLength(length, start));
+          }
+        });
+    double total = 0.0;
+    for (double sum : sums) {
+      total += sum;
+    }
+    return total;
+  }
+
+  @Override
+  public void adam(
+      AdamScalars s,
+      MemorySegment param,
+      MemorySegment grad,
+      long length,
+      MomentState m,
+      MomentState v,
+      int threads) {
+    MomentChunks mChunks = MomentChunks.of(m, "m");
+    if (length == 0) {
+      return;
+    }
+    threads = KernelPool.usable(threads, Segments.of(param, grad, m, v));
+    MomentChunks vChunks;
+    Rank1Maxima.Scales newScales = null;
+    switch (v) {
+      case Rank1Moment r -> {
+        newScales = Rank1Maxima.compute(s, param, grad, r, threads);
+        vChunks = new MomentChunks.Rank1(r, newScales.rows(), newScales.cols());
+      }
+      case FactorizedMoment f ->
+          vChunks = new MomentChunks.Factorized(f, FactorizedStats.update(s, param, grad, f, threads));
+      default -> vChunks = MomentChunks.of(v, "v");
+    }
+    boolean factorized = v instanceof FactorizedMoment;
+    KernelPool.splitChunks(
+        chunkCount(length),
+        threads,
+        (from, to) -> {
+          float[] ms = new float[SquareSums.CHUNK];
+          float[] vs = new float[SquareSums.CHUNK];
+          for (long c = from; c < to; c++) {
+            long start = c * SquareSums.CHUNK;
+            int n = chunkLength(length, start);
+            mChunks.load(start, n, ms);
+            vChunks.load(start, n, vs);
+            adamChunk(s, param, grad, start, n, ms, vs, factorized);
+            mChunks.store(start, n, ms);
+            vChunks.store(start, n, vs);
+          }
+        });
+    Codes.clearPadding(m, length);
+    Codes.clearPadding(v, length);
+    if (v instanceof Rank1Moment r) {
+      writeScales(r.rowScales(), newScales.rows());
+      writeScales(r.colScales(), newScales.cols());
+    }
+  }
+
+  @Override
+  public void sgd(
+      SgdScalars s,
+      MemorySegment param,
+      MemorySegment grad,
+      long length,
+      MomentState buffer,
+      int threads) {
+    MomentChunks bChunks = MomentChunks.of(buffer, "buffer");
+    threads = KernelPool.usable(threads, Segments.of(param, grad, buffer));
+    KernelPool.splitChunks(
+        chunkCount(length),
+        threads,
+        (from, to) -> {
+          float[] bs = new float[SquareSums.CHUNK];
+          for (long c = from; c < to; c++) {
+            long start = c * SquareSums.CHUNK;
+            int n = chunkLength(length, start);
+            if (!s.firstStep()) {
+              bChunks.load(start, n, bs);
+            }
+            sgdChunk(s, param, grad, start, n, bs);
+            bChunks.store(start, n, bs);
+          }
+        });
+    Codes.clearPadding(buffer, length);
+  }
+
+  /** The Adam update of one chunk: {@code ms} and {@code vs} hold the old moments, then the new. */
+  private static void adamChunk(
+      AdamScalars s,
+      MemorySegment param,
+      MemorySegment grad,
+      long start,
+      int n,
+      float[] ms,
+      float[] vs,
+      boolean factorized) {
+    float oneMinusBeta1 = 1f - s.beta1();
+    float oneMinusBeta2 = 1f - s.beta2();
+    for (int k = 0; k < n; k++) {
+      long i = start + k;
+      float p = Codes.getFloat(param, i);
+      float g = adamGrad(s, Codes.getFloat(grad, i), p);
+      float m = s.beta1() * ms[k] + oneMinusBeta1 * g;
+      float v = factorized ? vs[k] : secondMoment(s.beta2(), oneMinusBeta2, vs[k], g);
+      float denom = (float) Math.sqrt(v) * s.vScale() + s.eps();
+      Codes.setFloat(param, i, (p - s.decoupledDecay() * p) - (s.stepSize() * m) / denom);
+      ms[k] = m;
+      vs[k] = v;
+    }
+  }
+
+  /** The SGD update of one chunk: {@code bs} holds the old buffer (unless first step), then the new. */
+  private static void sgdChunk(
+      SgdScalars s, MemorySegment param, MemorySegment grad, long start, int n, float[] bs) {
+    for (int k = 0; k < n; k++) {
+      long i = start + k;
+      float p = Codes.getFloat(param, i);
+      float g = sgdGrad(s, Codes.getFloat(grad, i), p);
+      float b = s.firstStep() ? g : s.momentum() * bs[k] + g;
+      float direction = s.nesterov() ? g + s.momentum() * b : b;
+      Codes.setFloat(param, i, p - s.lr() * direction);
+      bs[k] = b;
+    }
+  }
+
+  /**
+   * The gradient after rescaling, clipping and L2 decay ({@link AdamScalars}, first three lines).
+   *
+   * @param s the step's scalars
+   * @param g the raw gradient element
+   * @param p the parameter element (before the step)
+   * @return the gradient the moments see
+   */
+  static float adamGrad(AdamScalars s, float g, float p) {
+    return transform(g, p, s.gradScale(), s.clip(), s.l2Decay());
+  }
+
+  /**
+   * The gradient after rescaling, clipping and L2 decay ({@link SgdScalars}, first three lines).
+   *
+   * @param s the step's scalars
+   * @param g the raw gradient element
+   * @param p the parameter element (before the step)
+   * @return the gradient the buffer sees
+   */
+  static float sgdGrad(SgdScalars s, float g, float p) {
+    return transform(g, p, s.gradScale(), s.clip(), s.l2Decay());
+  }
+
+  private static float transform(float g, float p, float gradScale, float clip, float l2Decay) {
+    g = g * gradScale;
+    if (clip > 0) {
+      g = (g > clip) ? clip : (g < -clip) ? -clip : g;
+    }
+    if (l2Decay != 0) {
+      g = g + l2Decay * p;
+    }
+    return g;
+  }
+
+  /**
+   * Adam's second-moment update {@code beta2 * v + (1 - beta2) * (g * g)}.
+   *
+   * @param beta2 decay
+   * @param oneMinusBeta2 {@code 1 - beta2}, computed once in float
+   * @param v old value
+   * @param g transformed gradient
+   * @return new value
+   */
+  static float secondMoment(float beta2, float oneMinusBeta2, float v, float g) {
+    return beta2 * v + oneMinusBeta2 * (g * g);
+  }
+
+  /**
+   * The block scale: {@code max |x|} over {@code values[from, to)}, 0 for an empty or all-zero
+   * range.
+   *
+   * @param values the new values
+   * @param from first index
+   * @param to one past the last index
+   * @return the scale
+   */
+  static float absMax(float[] values, int from, int to) {
+    float max = 0f;
+    for (int k = from; k < to; k++) {
+      max = Math.max(max, Math.abs(values[k]));
+    }
+    return max;
+  }
+
+  /**
+   * The code of {@code x} under {@code scale}: {@code book.encode(x / scale)}, or
+   * {@code book.encode(0f)} when the scale is 0.
+   *
+   * @param book the code book
+   * @param x the new value
+   * @param scale its block (or rank-1) scale
+   * @return the code
+   */
+  static int encode(CodeBook book, float x, float scale) {
+    return scale == 0f ? book.encode(0f) : book.encode(x / scale);
+  }
+
+  /**
+   * Number of kernel chunks of a tensor.
+   *
+   * @param length elements
+   * @return {@code ceil(length / CHUNK)}
+   */
+  static long chunkCount(long length) {
+    return (length + SquareSums.CHUNK - 1) / SquareSums.CHUNK;
+  }
+
+  /**
+   * Elements of the chunk that starts at {@code start}.
+   *
+   * @param length elements of the tensor
+   * @param start the chunk's first element
+   * @return at most {@link SquareSums#CHUNK}
+   */
+  static int chunkLength(long length, long start) {
+    return (int) Math.min(SquareSums.CHUNK, length - start);
+  }
+
+  private static void writeScales(MemorySegment target, float[] values) {
+    for (int i = 0; i < values.length; i++) {
+      Codes.setFloat(target, i, values[i]);
+    }
+  }
+}

@@ -1,0 +1,343 @@
+package dev.lowbit.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import dev.lowbit.quant.CodeBook;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The contract of {@link OptimizerKernels}, checked against {@link ReferenceSteps} (whole-tensor
+ * arrays re-encoded by quant-blockwise): parameters, codes, scales and statistics must be
+ * identical, for heap and native segments, at every block boundary, with all-zero blocks. A
+ * subclass names the implementation under test.
+ */
+abstract class KernelContractTest {
+
+  /** The implementation under test. */
+  abstract OptimizerKernels kernels();
+
+  /** A tensor shape: {@code batch x rows x cols}. */
+  record Shape(long batch, long rows, long cols) {
+    int length() {
+      return Math.toIntExact(batch * rows * cols);
+    }
+
+    @Override
+    public String toString() {
+      return batch + "x" + rows + "x" + cols + "=" + length();
+    }
+  }
+
+  /** Lengths 1, 7, 127, 128, 129, 255, 256, 257, 4097 and two-chunk and odd-column shapes. */
+  static final List<Shape> SHAPES =
+      List.of(
+          new Shape(1, 1, 1),
+          new Shape(1, 1, 7),
+          new Shape(1, 127, 1),
+          new Shape(1, 8, 16),
+          new Shape(1, 3, 43),
+          new Shape(1, 15, 17),
+          new Shape(2, 8, 16),
+          new Shape(1, 1, 257),
+          new Shape(1, 17, 241),
+          new Shape(1, 5, 1639));
+
+  static final List<TestState.Spec> M_SPECS =
+      List.of(
+          TestState.Spec.fp32(),
+          TestState.Spec.blockwise(CodeBook.DYNAMIC_SIGNED_8, 256),
+          TestState.Spec.blockwise(CodeBook.DE_SIGNED_4, 128));
+
+  static final List<TestState.Spec> V_SPECS =
+      List.of(
+          TestState.Spec.fp32(),
+          TestState.Spec.blockwise(CodeBook.DYNAMIC_UNSIGNED_8, 256),
+          TestState.Spec.blockwise(CodeBook.LINEAR_4, 128),
+          TestState.Spec.blockwise(CodeBook.LINEAR_4, 32),
+          TestState.Spec.rank1(CodeBook.LINEAR_4),
+          TestState.Spec.rank1(CodeBook.DYNAMIC_UNSIGNED_8),
+          TestState.Spec.factorized());
+
+  static final List<TestState.Spec> BUFFER_SPECS =
+      List.of(
+          TestState.Spec.fp32(),
+          TestState.Spec.blockwise(CodeBook.DYNAMIC_SIGNED_8, 256),
+          TestState.Spec.blockwise(CodeBook.DE_SIGNED_4, 128),
+          TestState.Spec.blockwise(CodeBook.DE_SIGNED_4, 4096));
+
+  /** AdamW as optimizer-core computes it at step 3, and Adam with every gradient option. */
+  static final List<AdamScalars> ADAM_SCALARS =
+      List.of(
+          adamW(3, 1e-3f, 0.01f),
+          new AdamScalars(0.9f, 0.99f, 2e-3f, 1.1f, 1e-6f, 0f, 0.05f, 0.5f, 0.02f));
+
+  static AdamScalars adamW(int t, float lr, float wd) {
+    float b1 = 0.9f;
+    float b2 = 0.999f;
+    float stepSize = (float) (lr / (1 - Math.pow(b1, t)));
+    float vScale = (float) (1 / Math.sqrt(1 - Math.pow(b2, t)));
+    return new AdamScalars(b1, b2, stepSize, vScale, 1e-8f, lr * wd, 0f, 1f, 0f);
+  }
+
+  static Stream<Arguments> adamCases() {
+    List<Arguments> cases = new ArrayList<>();
+    for (Shape shape : SHAPES) {
+      for (TestState.Spec m : M_SPECS) {
+        for (TestState.Spec v : V_SPECS) {
+          cases.add(Arguments.of(shape, m, v));
+        }
+      }
+    }
+    return cases.stream();
+  }
+
+  static Stream<Arguments> sgdCases() {
+    List<Arguments> cases = new ArrayList<>();
+    for (Shape shape : SHAPES) {
+      for (TestState.Spec b : BUFFER_SPECS) {
+        cases.add(Arguments.of(shape, b));
+      }
+    }
+    return cases.stream();
+  }
+
+  /** Test data: gradient, parameter and old moments, with an all-zero region at the start. */
+  static final class Data {
+    final float[] param;
+    final float[] grad;
+    final float[] oldM;
+    final float[] oldV;
+
+    Data(int length, long seed) {
+      SplittableRandom random = new SplittableRandom(seed);
+      param = new float[length];
+      grad = new float[length];
+      oldM = new float[length];
+      oldV = new float[length];
+      // The first 300 elements (a whole 128-block, more than a 256-block) stay 0 in g, m and v,
+      // so all-zero blocks are quantized with scale 0; the rest is Adam-like data.
+      int zeros = length > 600 ? 300 : 0;
+      for (int i = 0; i < length; i++) {
+        param[i] = (float) random.nextGaussian();
+        if (i >= zeros) {
+          float g = (float) (random.nextGaussian() * Math.exp(random.nextGaussian()) * 1e-2);
+          grad[i] = g;
+          oldM[i] = (float) (random.nextGaussian() * 1e-2);
+          oldV[i] = (float) (Math.pow(random.nextGaussian() * 1e-2, 2) + 1e-12 * random.nextDouble());
+        }
+      }
+    }
+  }
+
+  /** Runs the kernel on copies bound to heap ({@code arena == null}) or native segments. */
+  void runAdam(
+      AdamScalars s, float[] param, float[] grad, TestState m, TestState v, Arena arena, int threads) {
+    TestState.Bound bm = m.bind(arena);
+    TestState.Bound bv = v.bind(arena);
+    MemorySegment p = floats(arena, param);
+    MemorySegment g = floats(arena, grad);
+    kernels().adam(s, p, g, param.length, bm.state, bv.state, threads);
+    bm.readBack();
+    bv.readBack();
+    MemorySegment.copy(p, ValueLayout.JAVA_FLOAT, 0, param, 0, param.length);
+  }
+
+  void runSgd(SgdScalars s, float[] param, float[] grad, TestState b, Arena arena, int threads) {
+    TestState.Bound bb = b.bind(arena);
+    MemorySegment p = floats(arena, param);
+    MemorySegment g = floats(arena, grad);
+    kernels().sgd(s, p, g, param.length, bb.state, threads);
+    bb.readBack();
+    MemorySegment.copy(p, ValueLayout.JAVA_FLOAT, 0, param, 0, param.length);
+  }
+
+  static MemorySegment floats(Arena arena, float[] values) {
+    if (arena == null) {
+      return MemorySegment.ofArray(values);
+    }
+    MemorySegment s = arena.allocate(values.length * 4L + 4, 4);
+    MemorySegment.copy(values, 0, s, ValueLayout.JAVA_FLOAT, 0, values.length);
+    return s;
+  }
+
+  void checkAdam(Shape shape, TestState.Spec mSpec, TestState.Spec vSpec, int threads, boolean nat) {
+    Data d = new Data(shape.length(), shape.length() * 31L + threads);
+    for (AdamScalars s : ADAM_SCALARS) {
+      TestState m = TestState.of(mSpec, shape.batch(), shape.rows(), shape.cols(), d.oldM);
+      TestState v = TestState.of(vSpec, 1, shape.batch() * shape.rows(), shape.cols(), d.oldV);
+      if (vSpec.kind() == TestState.Kind.FACTORIZED) {
+        v = TestState.of(vSpec, shape.batch(), shape.rows(), shape.cols(), d.oldV);
+      }
+      TestState mExpected = m.copy();
+      TestState vExpected = v.copy();
+      float[] pExpected = d.param.clone();
+      ReferenceSteps.adam(s, pExpected, d.grad, mExpected, vExpected);
+
+      float[] p = d.param.clone();
+      try (Arena arena = Arena.ofShared()) {
+        runAdam(s, p, d.grad, m, v, nat ? arena : null, threads);
+      }
+      String where = shape + " m=" + mSpec + " v=" + vSpec + " threads=" + threads + " " + s;
+      assertArrayEquals(pExpected, p, "parameters, " + where);
+      assertNull(m.describeDifference(mExpected), "m, " + where);
+      assertNull(v.describeDifference(vExpected), "v, " + where);
+    }
+  }
+
+  @ParameterizedTest(name = "adam {0} m={1} v={2}")
+  @MethodSource("adamCases")
+  void adamMatchesReferenceOnHeapAndNative(Shape shape, TestState.Spec m, TestState.Spec v) {
+    checkAdam(shape, m, v, 1, false);
+    checkAdam(shape, m, v, 2, true);
+  }
+
+  @ParameterizedTest(name = "sgd {0} b={1}")
+  @MethodSource("sgdCases")
+  void sgdMatchesReferenceOnHeapAndNative(Shape shape, TestState.Spec spec) {
+    for (boolean nat : new boolean[] {false, true}) {
+      checkSgd(shape, spec, 1, nat);
+    }
+  }
+
+  void checkSgd(Shape shape, TestState.Spec spec, int threads, boolean nat) {
+    Data d = new Data(shape.length(), shape.length() * 17L + threads);
+    List<SgdScalars> variants =
+        List.of(
+            new SgdScalars(0.1f, 0.9f, false, 0f, 1f, 0f, false),
+            new SgdScalars(0.05f, 0.9f, true, 1e-4f, 0.5f, 0.01f, false),
+            new SgdScalars(0.1f, 0.9f, false, 1e-4f, 1f, 0f, true));
+    for (SgdScalars s : variants) {
+      TestState b = TestState.of(spec, shape.batch(), shape.rows(), shape.cols(), d.oldM);
+      TestState bExpected = b.copy();
+      float[] pExpected = d.param.clone();
+      ReferenceSteps.sgd(s, pExpected, d.grad, bExpected);
+      float[] p = d.param.clone();
+      try (Arena arena = Arena.ofShared()) {
+        runSgd(s, p, d.grad, b, nat ? arena : null, threads);
+      }
+      String where = shape + " b=" + spec + " threads=" + threads + " " + s;
+      assertArrayEquals(pExpected, p, "parameters, " + where);
+      assertNull(b.describeDifference(bExpected), "buffer, " + where);
+    }
+  }
+
+  static Stream<Arguments> threadCases() {
+    List<Arguments> cases = new ArrayList<>();
+    Shape big = new Shape(1, 300, 333);
+    Shape batched = new Shape(2, 150, 333);
+    for (TestState.Spec m : M_SPECS) {
+      for (TestState.Spec v : V_SPECS) {
+        cases.add(Arguments.of(v.kind() == TestState.Kind.FACTORIZED ? batched : big, m, v));
+      }
+    }
+    return cases.stream();
+  }
+
+  @ParameterizedTest(name = "adam threads 1-3 {0} m={1} v={2}")
+  @MethodSource("threadCases")
+  void adamIsIdenticalForOneTwoAndThreeThreads(Shape shape, TestState.Spec m, TestState.Spec v) {
+    for (int threads = 1; threads <= 3; threads++) {
+      checkAdam(shape, m, v, threads, threads == 2);
+    }
+  }
+
+  @ParameterizedTest(name = "sgd threads 1-3 b={0}")
+  @MethodSource("bufferSpecs")
+  void sgdIsIdenticalForOneTwoAndThreeThreads(TestState.Spec spec) {
+    for (int threads = 1; threads <= 3; threads++) {
+      checkSgd(new Shape(1, 1, 100_003), spec, threads, threads == 3);
+    }
+  }
+
+  static Stream<TestState.Spec> bufferSpecs() {
+    return BUFFER_SPECS.stream();
+  }
+
+  @ParameterizedTest(name = "sumOfSquares length {0}")
+  @MethodSource("sumLengths")
+  void sumOfSquaresFollowsTheDocumentedOrderForEveryThreadCount(int length) {
+    float[] x = new Data(length + 1, length).param;
+    x = java.util.Arrays.copyOf(x, length);
+    double expected = ReferenceSteps.sumOfSquares(x);
+    double plain = 0;
+    for (float f : x) {
+      plain += (double) f * f;
+    }
+    assertEquals(plain, expected, 1e-12 * Math.max(1, plain), "the order is still a sum of squares");
+    try (Arena arena = Arena.ofShared()) {
+      MemorySegment nativeX = floats(arena, x);
+      for (int threads = 1; threads <= 3; threads++) {
+        assertEquals(expected, kernels().sumOfSquares(MemorySegment.ofArray(x), length, threads), 0.0);
+        assertEquals(expected, kernels().sumOfSquares(nativeX, length, threads), 0.0);
+      }
+    }
+  }
+
+  @org.junit.jupiter.api.Test
+  void segmentsConfinedToTheCallerRunOnItsThreadWithTheSameResult() {
+    Shape shape = new Shape(1, 300, 333);
+    Data d = new Data(shape.length(), 3);
+    TestState.Spec mSpec = M_SPECS.get(1);
+    TestState.Spec vSpec = V_SPECS.get(4);
+    AdamScalars s = ADAM_SCALARS.get(1);
+    TestState m = TestState.of(mSpec, 1, shape.rows(), shape.cols(), d.oldM);
+    TestState v = TestState.of(vSpec, 1, shape.rows(), shape.cols(), d.oldV);
+    TestState mExpected = m.copy();
+    TestState vExpected = v.copy();
+    float[] pExpected = d.param.clone();
+    ReferenceSteps.adam(s, pExpected, d.grad, mExpected, vExpected);
+    float[] p = d.param.clone();
+    try (Arena confined = Arena.ofConfined()) {
+      runAdam(s, p, d.grad, m, v, confined, 2);
+    }
+    assertArrayEquals(pExpected, p);
+    assertNull(m.describeDifference(mExpected));
+    assertNull(v.describeDifference(vExpected));
+    float[] x = d.param;
+    try (Arena confined = Arena.ofConfined()) {
+      assertEquals(
+          ReferenceSteps.sumOfSquares(x), kernels().sumOfSquares(floats(confined, x), x.length, 2), 0.0);
+    }
+  }
+
+  static Stream<Integer> sumLengths() {
+    return Stream.of(0, 1, 7, 15, 16, 17, 4095, 4096, 4097, 100_003, 300_000);
+  }
+
+  @ParameterizedTest(name = "firstNonFinite length {0}")
+  @MethodSource("sumLengths")
+  void firstNonFiniteFindsTheFirstBadIndex(int length) {
+    float[] x = new float[length];
+    java.util.Arrays.fill(x, 1.5f);
+    assertEquals(-1, kernels().firstNonFinite(MemorySegment.ofArray(x), length));
+    if (length == 0) {
+      return;
+    }
+    float[] bad = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
+    for (int k = 0; k < bad.length; k++) {
+      float[] y = x.clone();
+      int first = (int) ((length - 1) * (k + 1L) / 4);
+      y[first] = bad[k];
+      y[length - 1] = Float.NaN;
+      try (Arena arena = Arena.ofConfined()) {
+        assertEquals(first, kernels().firstNonFinite(MemorySegment.ofArray(y), length));
+        assertEquals(first, kernels().firstNonFinite(floats(arena, y), length));
+      }
+    }
+    // Only the first `length` floats count.
+    float[] z = java.util.Arrays.copyOf(x, length + 1);
+    z[length] = Float.NaN;
+    assertEquals(-1, kernels().firstNonFinite(MemorySegment.ofArray(z), length));
+  }
+}

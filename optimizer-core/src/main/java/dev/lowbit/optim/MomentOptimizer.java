@@ -1,0 +1,58 @@
+package dev.lowbit.optim;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The shared part of the optimizers whose state is a fixed set of moments (Adam's m and v, SGD's
+ * buffer): choosing each tensor's formats, allocating them, and checkpointing them.
+ */
+abstract sealed class MomentOptimizer extends Optimizer permits Adam, Sgd {
+
+  private final String[] momentNames;
+  private final FormatPolicy formats;
+
+  MomentOptimizer(CommonOptions options, String[] momentNames, FormatPolicy formats) {
+    super(options);
+    this.momentNames = momentNames.clone();
+    this.formats = formats;
+  }
+
+  /**
+   * The formats a registered parameter's moments use, in the order of the optimizer's moments
+   * (Adam: m, v; SGD: the momentum buffer), after overrides, the size threshold and the rank
+   * fallback.
+   *
+   * @param name a registered parameter
+   * @return the formats
+   */
+  public final List<StateFormat> stateFormats(String name) {
+    return List.of(formats.formatsFor(parameter(name)));
+  }
+
+  @Override
+  protected final ParameterState newState(Parameter p) {
+    return MomentSet.allocate(momentNames, formats.formatsFor(p), p);
+  }
+
+  @Override
+  protected final ParameterState readState(
+      Parameter p, String description, CheckpointReader in, String keyPrefix)
+      throws CheckpointException {
+    return MomentSet.read(momentNames, formats.formatsFor(p), p, description, in, keyPrefix);
+  }
+
+  @Override
+  protected Map<String, Object> hyperparameters() {
+    Map<String, Object> h = super.hyperparameters();
+    h.put("state_formats", formats.describe());
+    return h;
+  }
+
+  /** The kernels' rank-1 views of tensors above rank 2 need their row scales derived first. */
+  static MomentSet prepare(ParameterState state) {
+    MomentSet s = (MomentSet) state;
+    s.beforeStep();
+    return s;
+  }
+}

@@ -1,0 +1,174 @@
+package dev.lowbit.optim;
+
+import com.google.gson.JsonObject;
+import dev.lowbit.kernels.Kernels;
+import dev.lowbit.quant.CodeBook;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+
+/**
+ * The state of one parameter for the moment-based optimizers (Adam's m and v, SGD's buffer):
+ * named {@link Moment}s in one arena that this object owns.
+ */
+final class MomentSet implements ParameterState {
+
+  private final Arena arena;
+  private final String[] names;
+  private final Moment[] moments;
+
+  private MomentSet(Arena arena, String[] names, Moment[] moments) {
+    this.arena = arena;
+    this.names = names;
+    this.moments = moments;
+  }
+
+  /**
+   * Allocates zeroed moments.
+   *
+   * @param names the moments' names, such as {@code "m"} and {@code "v"}
+   * @param formats their resolved formats, one per name
+   * @param p the parameter
+   */
+  static MomentSet allocate(String[] names, StateFormat[] formats, Parameter p) {
+    // Shared: kernels may touch the state from several worker threads.
+    Arena arena = Arena.ofShared();
+    try {
+      Moment[] moments = new Moment[names.length];
+      for (int i = 0; i < names.length; i++) {
+        moments[i] = Moment.allocate(formats[i], p.shape(), p.length(), arena);
+      }
+      return new MomentSet(arena, names.clone(), moments);
+    } catch (RuntimeException | Error e) {
+      arena.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Allocates moments and fills them from a checkpoint, checking that the checkpoint describes
+   * the same formats and that every stored value is usable.
+   *
+   * @param names the moments' names
+   * @param formats the formats this optimizer uses for the parameter
+   * @param p the parameter
+   * @param description the checkpoint's description of the state
+   * @param in the checkpoint
+   * @param keyPrefix the tensors' key prefix
+   */
+  static MomentSet read(
+      String[] names, StateFormat[] formats, Parameter p, String description,
+      CheckpointReader in, String keyPrefix) throws CheckpointException {
+    MomentSet fresh = allocate(names, formats, p);
+    try {
+      String expected = fresh.describe();
+      JsonObject stored = CheckpointReader.strictObject(
+          in.file(), "state description of parameter '" + p.name() + "'", description);
+      if (!stored.equals(CheckpointReader.strictObject(in.file(), "expected", expected))) {
+        throw new CheckpointException(
+            in.file(), "parameter '" + p.name() + "': the checkpoint's state format " + stored
+                + " differs from this optimizer's " + expected);
+      }
+      for (int i = 0; i < names.length; i++) {
+        Moment m = fresh.moments[i];
+        for (Moment.Part part : m.parts) {
+          String key = keyPrefix + names[i] + part.suffix();
+          if (part.dtype().equals("F32")) {
+            in.readFloat32(key, part.shape(), part.segment());
+            long bad = Kernels.get().firstNonFinite(part.segment(), part.segment().byteSize() / 4);
+            if (bad >= 0) {
+              throw new CheckpointException(
+                  in.file(), "tensor '" + key + "': element " + bad + " is not finite");
+            }
+          } else {
+            in.readUint8(key, part.shape(), part.segment());
+            checkCodes(in, key, m.format.book(), part.segment());
+          }
+        }
+      }
+      return fresh;
+    } catch (CheckpointException | RuntimeException e) {
+      fresh.close();
+      throw e;
+    }
+  }
+
+  /** Codes beyond a short book's table would index past it; only such books need the scan. */
+  private static void checkCodes(
+      CheckpointReader in, String key, CodeBook book, MemorySegment codes)
+      throws CheckpointException {
+    int size = book.size();
+    if (size == (1 << book.bits())) {
+      return;
+    }
+    for (long i = 0; i < codes.byteSize(); i++) {
+      int b = codes.get(ValueLayout.JAVA_BYTE, i) & 0xff;
+      int lo = book.bits() == 8 ? b : b & 0xf;
+      int hi = book.bits() == 8 ? 0 : b >>> 4;
+      if (lo >= size || hi >= size) {
+        throw new CheckpointException(
+            in.file(), "tensor '" + key + "': byte " + i + " holds a code outside the "
+                + book.name() + " table");
+      }
+    }
+  }
+
+  Moment moment(int i) {
+    return moments[i];
+  }
+
+  void beforeStep() {
+    for (Moment m : moments) {
+      m.beforeStep();
+    }
+  }
+
+  void afterStep() {
+    for (Moment m : moments) {
+      m.afterStep();
+    }
+  }
+
+  @Override
+  public long bytes() {
+    long sum = 0;
+    for (Moment m : moments) {
+      sum += m.bytes();
+    }
+    return sum;
+  }
+
+  @Override
+  public String describe() {
+    JsonObject o = new JsonObject();
+    for (int i = 0; i < names.length; i++) {
+      o.add(names[i], moments[i].describe());
+    }
+    return o.toString();
+  }
+
+  @Override
+  public void write(CheckpointWriter out, String keyPrefix) {
+    for (int i = 0; i < names.length; i++) {
+      for (Moment.Part part : moments[i].parts) {
+        String key = keyPrefix + names[i] + part.suffix();
+        if (part.dtype().equals("F32")) {
+          out.addFloat32(key, part.shape(), part.segment());
+        } else {
+          out.addUint8(key, part.shape(), part.segment());
+        }
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    arena.close();
+  }
+
+  @Override
+  public String toString() {
+    return Arrays.toString(names) + " " + describe();
+  }
+}

@@ -1,0 +1,46 @@
+package dev.lowbit.optim;
+
+/**
+ * Thrown under {@link NonFinitePolicy#THROW} when a gradient holds a NaN or an infinity. The
+ * step wrote nothing.
+ */
+public final class NonFiniteGradientException extends ArithmeticException {
+
+  private static final long serialVersionUID = 1L;
+
+  private final String parameterName;
+  private final long index;
+
+  /**
+   * Creates the exception.
+   *
+   * @param parameterName the parameter whose gradient is bad
+   * @param index the first flat index holding a non-finite value
+   * @param value that value
+   */
+  public NonFiniteGradientException(String parameterName, long index, float value) {
+    super(
+        "gradient of parameter '" + parameterName + "' is not finite: element " + index + " is "
+            + value + "; nothing was written");
+    this.parameterName = parameterName;
+    this.index = index;
+  }
+
+  /**
+   * The parameter whose gradient is bad.
+   *
+   * @return the parameter name
+   */
+  public String parameterName() {
+    return parameterName;
+  }
+
+  /**
+   * The first flat (row-major) index of a non-finite gradient element.
+   *
+   * @return the index
+   */
+  public long index() {
+    return index;
+  }
+}

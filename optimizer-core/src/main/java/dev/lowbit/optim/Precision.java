@@ -1,0 +1,77 @@
+package dev.lowbit.optim;
+
+import dev.lowbit.quant.CodeBook;
+
+/**
+ * The named state precisions (ALGORITHMS.md sections 2-3). Each maps to one {@link StateFormat}
+ * per moment; {@link StateFormat} also allows any other combination.
+ */
+public enum Precision {
+  /** Everything in float32: the reference. Adam 8 bytes per parameter, SGD 4. */
+  FP32(StateFormat.float32(), StateFormat.float32(), StateFormat.float32()),
+  /**
+   * 8-bit block-wise: m (and the SGD buffer) dynamic signed 8 with B = 256, v dynamic unsigned 8
+   * with B = 256. Adam 2.031 bytes per parameter, SGD 1.016.
+   */
+  BLOCKWISE_8BIT(
+      StateFormat.blockwise(CodeBook.DYNAMIC_SIGNED_8, 256),
+      StateFormat.blockwise(CodeBook.DYNAMIC_UNSIGNED_8, 256),
+      StateFormat.blockwise(CodeBook.DYNAMIC_SIGNED_8, 256)),
+  /**
+   * 4-bit: m (and the SGD buffer) DE signed 4 with B = 128; v rank-1 normalized with the
+   * Linear-4 map for tensors of rank 2 or more, B = 128 Linear-4 for the others. Adam about 1.03
+   * bytes per parameter, SGD 0.531.
+   */
+  FOUR_BIT(
+      StateFormat.blockwise(CodeBook.DE_SIGNED_4, 128),
+      StateFormat.rank1(CodeBook.LINEAR_4),
+      StateFormat.blockwise(CodeBook.DE_SIGNED_4, 128)),
+  /**
+   * 4-bit with a factorized second moment: m as {@link #FOUR_BIT}; v as float32 row and column
+   * statistics for tensors of rank 2 or more (B = 128 Linear-4 for the others). About 0.53 bytes
+   * per parameter for large matrices. SGD has no second moment, so for SGD this equals
+   * {@link #FOUR_BIT}.
+   */
+  FOUR_BIT_FACTORIZED(
+      StateFormat.blockwise(CodeBook.DE_SIGNED_4, 128),
+      StateFormat.factorized(),
+      StateFormat.blockwise(CodeBook.DE_SIGNED_4, 128));
+
+  private final StateFormat firstMoment;
+  private final StateFormat secondMoment;
+  private final StateFormat momentum;
+
+  Precision(StateFormat firstMoment, StateFormat secondMoment, StateFormat momentum) {
+    this.firstMoment = firstMoment;
+    this.secondMoment = secondMoment;
+    this.momentum = momentum;
+  }
+
+  /**
+   * Adam's first moment m in this precision.
+   *
+   * @return the format
+   */
+  public StateFormat firstMoment() {
+    return firstMoment;
+  }
+
+  /**
+   * Adam's second moment v in this precision (before the rank fallback of
+   * {@link StateFormat#resolve(long[])}).
+   *
+   * @return the format
+   */
+  public StateFormat secondMoment() {
+    return secondMoment;
+  }
+
+  /**
+   * SGD's momentum buffer in this precision.
+   *
+   * @return the format
+   */
+  public StateFormat momentum() {
+    return momentum;
+  }
+}

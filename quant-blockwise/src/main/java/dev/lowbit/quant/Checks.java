@@ -1,0 +1,50 @@
+package dev.lowbit.quant;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Objects;
+
+/** Argument checks shared by the quantizers: all run before anything is written. */
+final class Checks {
+  /** Float32 values in native byte order; unaligned so that any heap or native segment works. */
+  static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
+  private Checks() {}
+
+  /** Fails unless {@code segment} holds at least {@code bytes} bytes. */
+  static void atLeast(String parameter, MemorySegment segment, long bytes) {
+    Objects.requireNonNull(segment, parameter);
+    if (segment.byteSize() < bytes) {
+      throw new IllegalArgumentException(
+          parameter + " is too small: needs " + bytes + " bytes, has " + segment.byteSize());
+    }
+  }
+
+  /** Fails unless {@code segment} holds exactly {@code bytes} bytes. */
+  static void exactly(String parameter, MemorySegment segment, long bytes) {
+    Objects.requireNonNull(segment, parameter);
+    if (segment.byteSize() != bytes) {
+      throw new IllegalArgumentException(
+          parameter + " has the wrong size: needs exactly " + bytes + " bytes, has "
+              + segment.byteSize());
+    }
+  }
+
+  /** Fails if a float among {@code [from, to)} of {@code src} is NaN or infinite, naming the first. */
+  static void finite(String parameter, MemorySegment src, long from, long to) {
+    for (long i = from; i < to; i++) {
+      float x = src.getAtIndex(FLOAT, i);
+      if (!Float.isFinite(x)) {
+        throw new IllegalArgumentException(
+            parameter + " has a non-finite value " + x + " at index " + i);
+      }
+    }
+  }
+
+  /** Fails unless {@code length >= 0}. */
+  static void length(long length) {
+    if (length < 0) {
+      throw new IllegalArgumentException("length must be >= 0, got " + length);
+    }
+  }
+}

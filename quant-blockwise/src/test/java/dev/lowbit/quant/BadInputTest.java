@@ -1,0 +1,126 @@
+package dev.lowbit.quant;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Bad input fails with a message naming what is wrong, and writes nothing. */
+class BadInputTest {
+
+  static Stream<Arguments> nonFiniteCases() {
+    List<Normalization> norms = QuantCase.NORMALIZATIONS;
+    List<Float> bad = List.of(Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY);
+    return norms.stream()
+        .flatMap(n -> bad.stream().flatMap(b -> Stream.of(0, 77, 299).map(i -> Arguments.of(n, b, i))));
+  }
+
+  @ParameterizedTest(name = "{0}: {1} at {2}")
+  @MethodSource("nonFiniteCases")
+  void nonFiniteInputNamesTheFirstBadIndexAndWritesNothing(Normalization norm, float bad, int index) {
+    long[] shape = {20, 15};
+    float[] x = StochasticRoundingTest.gaussian(300, index);
+    QuantizedTensor q = QuantizedTensor.allocate(CodeBook.DE_SIGNED_4, norm, shape);
+    q.quantize(x);
+    byte[] codesBefore = q.codes().toArray(ValueLayout.JAVA_BYTE);
+    byte[] scalesBefore = q.scales().toArray(ValueLayout.JAVA_BYTE);
+    float[] y = StochasticRoundingTest.gaussian(300, index + 1);
+    y[index] = bad;
+    y[299 - (299 - index) / 2] = Float.NaN; // a later bad value must not be the one reported
+    if (index == 299) {
+      y[299] = bad;
+    }
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> q.quantize(y));
+    assertTrue(e.getMessage().contains("at index " + index), e.getMessage());
+    assertTrue(e.getMessage().contains("src"), e.getMessage());
+    assertArrayEquals(codesBefore, q.codes().toArray(ValueLayout.JAVA_BYTE));
+    assertArrayEquals(scalesBefore, q.scales().toArray(ValueLayout.JAVA_BYTE));
+  }
+
+  @Test
+  void wrongSourceOrDestinationLengthIsRefused() {
+    QuantizedTensor q = QuantizedTensor.allocate(CodeBook.LINEAR_4, Normalization.rank1(), 4, 8);
+    byte[] before = q.codes().toArray(ValueLayout.JAVA_BYTE);
+    IllegalArgumentException tooShort =
+        assertThrows(IllegalArgumentException.class, () -> q.quantize(new float[31]));
+    assertTrue(tooShort.getMessage().contains("src") && tooShort.getMessage().contains("128"),
+        tooShort.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> q.quantize(new float[33]));
+    IllegalArgumentException dst =
+        assertThrows(IllegalArgumentException.class, () -> q.dequantize(MemorySegment.ofArray(new float[31])));
+    assertTrue(dst.getMessage().contains("dst"), dst.getMessage());
+    assertArrayEquals(before, q.codes().toArray(ValueLayout.JAVA_BYTE));
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {-64, 0, 16, 31, 48, 100, 8192, 1 << 30})
+  void blockSizeMustBeAPowerOfTwoFrom32To4096(int blockSize) {
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> Normalization.blockWise(blockSize));
+    assertTrue(e.getMessage().contains("blockSize") && e.getMessage().contains("" + blockSize),
+        e.getMessage());
+    MemorySegment any = MemorySegment.ofArray(new float[64]);
+    assertThrows(IllegalArgumentException.class,
+        () -> BlockwiseQuantizer.quantize(CodeBook.LINEAR_4, blockSize, any, 64, any, any, Rounding.NEAREST));
+  }
+
+  @Test
+  void staticQuantizerChecksEverySegment() {
+    int n = 100;
+    MemorySegment src = MemorySegment.ofArray(new float[n]);
+    MemorySegment codes4 = MemorySegment.ofArray(new byte[50]);
+    MemorySegment scales = MemorySegment.ofArray(new float[4]);
+    BlockwiseQuantizer.quantize(CodeBook.LINEAR_4, 32, src, n, codes4, scales, Rounding.NEAREST);
+    assertMessage("codes", () -> BlockwiseQuantizer.quantize(
+        CodeBook.LINEAR_4, 32, src, n, MemorySegment.ofArray(new byte[49]), scales, Rounding.NEAREST));
+    assertMessage("scales", () -> BlockwiseQuantizer.quantize(
+        CodeBook.LINEAR_4, 32, src, n, codes4, MemorySegment.ofArray(new float[3]), Rounding.NEAREST));
+    assertMessage("src", () -> BlockwiseQuantizer.quantize(
+        CodeBook.LINEAR_4, 32, MemorySegment.ofArray(new float[n - 1]), n, codes4, scales, Rounding.NEAREST));
+    assertMessage("length", () -> BlockwiseQuantizer.quantize(
+        CodeBook.LINEAR_4, 32, src, -1, codes4, scales, Rounding.NEAREST));
+    assertMessage("blocks", () -> BlockwiseQuantizer.quantizeBlocks(
+        CodeBook.LINEAR_4, 32, src, n, codes4, scales, 2, 3, Rounding.NEAREST));
+    assertMessage("codes", () -> BlockwiseQuantizer.quantizePerTensor(
+        CodeBook.DYNAMIC_SIGNED_8, src, n, codes4, scales, Rounding.NEAREST));
+  }
+
+  @Test
+  void shapesAreChecked() {
+    assertMessage("dimension 1 is negative",
+        () -> QuantizedTensor.allocate(CodeBook.LINEAR_4, Normalization.rank1(), 3, -1));
+    assertMessage("overflows",
+        () -> QuantizedTensor.byteSize(CodeBook.LINEAR_4, Normalization.perTensor(), 1L << 40, 1L << 40));
+    assertMessage("rank >= 2", () -> Rank1Quantizer.quantize(CodeBook.LINEAR_4, new long[] {64},
+        MemorySegment.ofArray(new float[64]), MemorySegment.ofArray(new byte[32]),
+        MemorySegment.ofArray(new float[64]), Rounding.NEAREST));
+    assertMessage("too large for the heap",
+        () -> QuantizedTensor.allocate(CodeBook.DYNAMIC_SIGNED_8, Normalization.blockWise(256), 1L << 32));
+  }
+
+  @Test
+  void wrapChecksSegmentSizes() {
+    long[] shape = {10, 7};
+    MemorySegment codes = MemorySegment.ofArray(new byte[35]);
+    MemorySegment scales = MemorySegment.ofArray(new float[17]);
+    QuantizedTensor.wrap(CodeBook.LINEAR_4, Normalization.rank1(), shape, codes, scales);
+    assertMessage("codes", () -> QuantizedTensor.wrap(CodeBook.DYNAMIC_UNSIGNED_8,
+        Normalization.rank1(), shape, codes, scales));
+    assertMessage("scales", () -> QuantizedTensor.wrap(CodeBook.LINEAR_4,
+        Normalization.blockWise(32), shape, codes, scales));
+  }
+
+  private static void assertMessage(String fragment, org.junit.jupiter.api.function.Executable call) {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
+    assertTrue(e.getMessage().contains(fragment), "'" + fragment + "' not in: " + e.getMessage());
+  }
+}
