@@ -3,5 +3,5 @@ module dev.lowbit.djl {
   requires transitive dev.lowbit.optim;
   requires transitive ai.djl.api;
 
-  // exports dev.lowbit.djl;   (enable once the package has classes)
+  exports dev.lowbit.djl;
 }

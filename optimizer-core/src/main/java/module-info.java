@@ -10,5 +10,5 @@ module dev.lowbit.optim {
   requires ejml.ddense;
 
   exports dev.lowbit.optim;
-  // exports dev.lowbit.optim.shampoo;   (enable once the package has classes)
+  exports dev.lowbit.optim.shampoo;
 }

@@ -110,6 +110,15 @@ public final class CompareCommand implements Callable<Integer> {
       description = "Use only the first N test images; 0 for all (default: ${DEFAULT-VALUE}).")
   int testLimit;
 
+  @Option(
+      names = "--engine-threads",
+      defaultValue = "1",
+      description =
+          "PyTorch intra-op threads (default: ${DEFAULT-VALUE}; on a busy machine more threads"
+              + " spin-wait for each other and run slower). Only takes effect before the engine"
+              + " first loads in this JVM.")
+  int engineThreads;
+
   @Option(names = "--json", description = "Print the result as one JSON object.")
   boolean json;
 
@@ -128,6 +137,11 @@ public final class CompareCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     checkArguments();
+    // Read by DJL's PyTorch engine when it loads; a value the user set with -D wins.
+    if (System.getProperty("ai.djl.pytorch.num_threads") == null) {
+      System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(engineThreads));
+      System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+    }
     OptimizerCatalog catalog = OptimizerCatalog.standard();
     List<Candidate> candidates =
         catalog.select(optimizers == null ? catalog.names() : optimizers);
@@ -211,6 +225,9 @@ public final class CompareCommand implements Callable<Integer> {
     }
     if (seeds < 1) {
       throw new IllegalArgumentException("--seeds must be at least 1, got " + seeds);
+    }
+    if (engineThreads < 1) {
+      throw new IllegalArgumentException("--engine-threads must be at least 1, got " + engineThreads);
     }
     if (trainLimit < 0 || testLimit < 0) {
       throw new IllegalArgumentException("--train-limit and --test-limit must not be negative");

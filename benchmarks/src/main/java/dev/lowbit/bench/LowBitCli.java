@@ -32,7 +32,7 @@ public final class LowBitCli implements Runnable {
     // DJL logs through SLF4J; with no logging backend on the class path SLF4J would print a
     // three-line warning on every run. Choose its silent provider unless the user chose one.
     if (System.getProperty("slf4j.provider") == null) {
-      System.setProperty("slf4j.provider", "org.slf4j.helpers.NOPServiceProvider");
+      System.setProperty("slf4j.provider", "org.slf4j.helpers.NOP_FallbackServiceProvider");
       System.setProperty("slf4j.internal.verbosity", "WARN");
     }
     System.exit(commandLine().execute(args));

@@ -59,7 +59,7 @@ public final class SpeedCommand implements Callable<Integer> {
     if (millis < 1) {
       throw new ParameterException(spec.commandLine(), "--millis must be positive, got " + millis);
     }
-    StepTimer timer = new StepTimer(millis / 2, millis, 3);
+    StepTimer timer = new StepTimer(millis / 2, millis, 2);
     List<SpeedReport.Result> results = new ArrayList<>();
     for (StateKind state : StateKind.values()) {
       try (KernelWorkload workload =

@@ -164,21 +164,16 @@ final class SimdCodeBook {
   void encode(
       SimdShape shape, float[] src, int off, int n, float scale, MemorySegment codes, long first,
       int[] index) {
-    VectorSpecies<Float> floats = shape.floats();
-    int bound = floats.loopBound(n);
-    int k = 0;
+    int bound = shape.floats().loopBound(n);
     if (scale == 0f) {
       IntVector zero = IntVector.broadcast(shape.ints(), zeroCode);
-      for (; k < bound; k += floats.length()) {
+      for (int k = 0; k < bound; k += shape.floats().length()) {
         SimdCodes.store(shape, zero, codes, bits, first + k);
       }
     } else {
-      for (; k < bound; k += floats.length()) {
-        FloatVector q = FloatVector.fromArray(floats, src, off + k).div(scale);
-        SimdCodes.store(shape, codesOf(shape, q, index, k), codes, bits, first + k);
-      }
+      encodeVectors(shape, src, null, scale, off, bound, codes, first, index);
     }
-    for (; k < n; k++) {
+    for (int k = bound; k < n; k++) {
       Codes.write(codes, bits, first + k, ScalarKernels.encode(book, src[off + k], scale));
     }
   }
@@ -199,37 +194,92 @@ final class SimdCodeBook {
   void encode(
       SimdShape shape, float[] src, float[] scales, int off, int n, MemorySegment codes, long first,
       int[] index) {
-    VectorSpecies<Float> floats = shape.floats();
-    int bound = floats.loopBound(n);
-    int k = 0;
-    for (; k < bound; k += floats.length()) {
-      FloatVector scale = FloatVector.fromArray(floats, scales, off + k);
-      FloatVector q = FloatVector.fromArray(floats, src, off + k).div(scale);
-      VectorMask<Integer> zero = scale.compare(VectorOperators.EQ, 0f).cast(shape.ints());
-      IntVector c = codesOf(shape, q, index, k).blend(zeroCode, zero);
-      SimdCodes.store(shape, c, codes, bits, first + k);
-    }
-    for (; k < n; k++) {
+    int bound = shape.floats().loopBound(n);
+    encodeVectors(shape, src, scales, 0f, off, bound, codes, first, index);
+    for (int k = bound; k < n; k++) {
       Codes.write(codes, bits, first + k, ScalarKernels.encode(book, src[off + k], scales[off + k]));
     }
   }
 
   /**
-   * The code of every lane of {@code q}: the number of midpoints strictly below it.
-   *
-   * @param shape vector width
-   * @param q normalized values
-   * @param index scratch; lanes {@code [k, k + lanes)} may be overwritten
-   * @param k where this vector's lanes sit in {@code index}
-   * @return the codes
+   * The vector part of both encoders, {@code bound} a multiple of the lane count. One loop per
+   * method, so that each compiles small enough for the JIT to keep every vector in registers.
    */
-  IntVector codesOf(SimdShape shape, FloatVector q, int[] index, int k) {
-    return switch (method) {
-      case REGISTER ->
-          shape.floats().length() >= 8 ? registerSearch(shape, q) : countBelow(shape, q);
-      case BUCKETS -> bucketLookup(shape, q, index, k);
-      case SEARCH -> gatherSearch(shape, q, index, k);
-    };
+  private void encodeVectors(
+      SimdShape shape, float[] src, float[] scales, float scale, int off, int bound,
+      MemorySegment codes, long first, int[] index) {
+    switch (method) {
+      case REGISTER -> {
+        if (shape.floats().length() >= 8) {
+          encodeRegister(shape, src, scales, scale, off, bound, codes, first);
+        } else {
+          encodeCount(shape, src, scales, scale, off, bound, codes, first);
+        }
+      }
+      case BUCKETS -> encodeBuckets(shape, src, scales, scale, off, bound, codes, first, index);
+      case SEARCH -> encodeSearch(shape, src, scales, scale, off, bound, codes, first, index);
+    }
+  }
+
+  /** {@code src / scale} of lanes {@code [off + k, ...)}; with per-element scales if given. */
+  private static FloatVector normalized(
+      SimdShape shape, float[] src, float[] scales, float scale, int at) {
+    FloatVector x = FloatVector.fromArray(shape.floats(), src, at);
+    return scales == null ? x.div(scale) : x.div(FloatVector.fromArray(shape.floats(), scales, at));
+  }
+
+  /** Where an element scale is 0 the code is {@code encode(0)}, whatever the division gave. */
+  private IntVector zeroScales(SimdShape shape, IntVector c, float[] scales, int at) {
+    if (scales == null) {
+      return c;
+    }
+    VectorMask<Float> zero =
+        FloatVector.fromArray(shape.floats(), scales, at).compare(VectorOperators.EQ, 0f);
+    return c.blend(zeroCode, zero.cast(shape.ints()));
+  }
+
+  private void encodeRegister(
+      SimdShape shape, float[] src, float[] scales, float scale, int off, int bound,
+      MemorySegment codes, long first) {
+    int lanes = shape.floats().length();
+    for (int k = 0; k < bound; k += lanes) {
+      FloatVector q = normalized(shape, src, scales, scale, off + k);
+      IntVector c = zeroScales(shape, registerSearch(shape, q), scales, off + k);
+      SimdCodes.store(shape, c, codes, bits, first + k);
+    }
+  }
+
+  private void encodeCount(
+      SimdShape shape, float[] src, float[] scales, float scale, int off, int bound,
+      MemorySegment codes, long first) {
+    int lanes = shape.floats().length();
+    for (int k = 0; k < bound; k += lanes) {
+      FloatVector q = normalized(shape, src, scales, scale, off + k);
+      IntVector c = zeroScales(shape, countBelow(shape, q), scales, off + k);
+      SimdCodes.store(shape, c, codes, bits, first + k);
+    }
+  }
+
+  private void encodeBuckets(
+      SimdShape shape, float[] src, float[] scales, float scale, int off, int bound,
+      MemorySegment codes, long first, int[] index) {
+    int lanes = shape.floats().length();
+    for (int k = 0; k < bound; k += lanes) {
+      FloatVector q = normalized(shape, src, scales, scale, off + k);
+      IntVector c = zeroScales(shape, bucketLookup(shape, q, index, k), scales, off + k);
+      SimdCodes.store(shape, c, codes, bits, first + k);
+    }
+  }
+
+  private void encodeSearch(
+      SimdShape shape, float[] src, float[] scales, float scale, int off, int bound,
+      MemorySegment codes, long first, int[] index) {
+    int lanes = shape.floats().length();
+    for (int k = 0; k < bound; k += lanes) {
+      FloatVector q = normalized(shape, src, scales, scale, off + k);
+      IntVector c = zeroScales(shape, gatherSearch(shape, q, index, k), scales, off + k);
+      SimdCodes.store(shape, c, codes, bits, first + k);
+    }
   }
 
   /** Four steps of a branch-free binary search over 16 slots (15 midpoints and a +inf pad). */

@@ -8,11 +8,13 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The vector species of one width (after Lucene's {@code PanamaVectorConstants}). Each width is a
  * subclass whose species are {@code static final} constants; the SIMD loops ask for them through
- * these getters. When a JVM only ever loads one subclass (production: one width per run), the JIT
- * binds every getter to its constant, which the Vector API needs to compile to real vector
- * instructions. Tests that load all three widths run the same loops, only slower.
+ * these getters. When a JVM only ever loads one subclass (production: one width per run), class
+ * hierarchy analysis lets the JIT bind every getter to its constant, which the Vector API needs
+ * to compile to real vector instructions; so only {@link #of} names the subclasses, through
+ * factories that load a class only when it is used. Tests that load all three widths run the
+ * same loops through slower, non-intrinsified paths.
  */
-abstract sealed class SimdShape permits SimdShape.Bits128, SimdShape.Bits256, SimdShape.Bits512 {
+abstract class SimdShape {
 
   /** System property that forces a narrower width (tests): 128, 256 or 512. */
   static final String BITS_PROPERTY = "dev.lowbit.kernels.simd.bits";
@@ -26,9 +28,9 @@ abstract sealed class SimdShape permits SimdShape.Bits128, SimdShape.Bits256, Si
    */
   static SimdShape of(int bits) {
     return switch (bits) {
-      case 128 -> new Bits128();
-      case 256 -> new Bits256();
-      case 512 -> new Bits512();
+      case 128 -> Bits128.create();
+      case 256 -> Bits256.create();
+      case 512 -> Bits512.create();
       default ->
           throw new IllegalArgumentException("vectorBits must be 128, 256 or 512, got " + bits);
     };
@@ -74,6 +76,11 @@ abstract sealed class SimdShape permits SimdShape.Bits128, SimdShape.Bits256, Si
 
   /** 128-bit vectors: 4 floats. */
   static final class Bits128 extends SimdShape {
+    /** Only this factory names the class, so other widths' classes are never loaded. */
+    static SimdShape create() {
+      return new Bits128();
+    }
+
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_128;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_128;
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_128;
@@ -96,6 +103,11 @@ abstract sealed class SimdShape permits SimdShape.Bits128, SimdShape.Bits256, Si
 
   /** 256-bit vectors: 8 floats. */
   static final class Bits256 extends SimdShape {
+    /** Only this factory names the class, so other widths' classes are never loaded. */
+    static SimdShape create() {
+      return new Bits256();
+    }
+
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_256;
@@ -118,6 +130,11 @@ abstract sealed class SimdShape permits SimdShape.Bits128, SimdShape.Bits256, Si
 
   /** 512-bit vectors: 16 floats. */
   static final class Bits512 extends SimdShape {
+    /** Only this factory names the class, so other widths' classes are never loaded. */
+    static SimdShape create() {
+      return new Bits512();
+    }
+
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_512;

@@ -13,8 +13,10 @@ import jdk.incubator.vector.VectorSpecies;
  * root is correctly rounded like {@code (float) Math.sqrt(v)}), and the tail elements use the
  * scalar helpers, so both write identical floats.
  *
- * <p>Moments are passed as a segment and a byte offset: either the state's own float32 segment or
- * a heap view of a scratch tile holding decoded values. New values are written back in place.
+ * <p>Moments live either in scratch tiles ({@code float[]}, decoded values of one tile) or, for the
+ * all-float32 optimizers, in the state's own segments. The two are separate loops on purpose:
+ * a Vector API memory access whose segments are sometimes heap and sometimes native compiles to a
+ * slow generic path, so tiles are plain arrays and only the caller's memory is a segment.
  */
 final class SimdUpdate {
 
@@ -23,7 +25,8 @@ final class SimdUpdate {
   private SimdUpdate() {}
 
   /**
-   * Adam over elements {@code [start, start + n)} (formula in {@link AdamScalars}).
+   * Adam over elements {@code [start, start + n)} (formula in {@link AdamScalars}), with the
+   * moments in scratch tiles.
    *
    * @param shape vector width
    * @param s the step's scalars
@@ -31,11 +34,9 @@ final class SimdUpdate {
    * @param grad the gradient
    * @param start first element
    * @param n number of elements
-   * @param ms the old first moment, replaced by the new one
-   * @param mOff byte offset of element {@code start}'s moment in {@code ms}
+   * @param ms the old first moment of the tile, replaced by the new one
    * @param vs the old second moment (or, if {@code vFinal}, the second moment to use), replaced
    *     by the new one
-   * @param vOff byte offset in {@code vs}
    * @param vFinal true when {@code vs} already holds this step's v (factorized), so it is not
    *     updated
    */
@@ -46,10 +47,8 @@ final class SimdUpdate {
       MemorySegment grad,
       long start,
       int n,
-      MemorySegment ms,
-      long mOff,
-      MemorySegment vs,
-      long vOff,
+      float[] ms,
+      float[] vs,
       boolean vFinal) {
     VectorSpecies<Float> floats = shape.floats();
     float beta1 = s.beta1();
@@ -64,43 +63,103 @@ final class SimdUpdate {
     int bound = floats.loopBound(n);
     int k = 0;
     for (; k < bound; k += floats.length()) {
-      long at = 4L * k;
-      FloatVector p = FloatVector.fromMemorySegment(floats, param, pOff + at, ORDER);
+      long at = pOff + 4L * k;
+      FloatVector p = FloatVector.fromMemorySegment(floats, param, at, ORDER);
       FloatVector g =
           transform(
-              FloatVector.fromMemorySegment(floats, grad, pOff + at, ORDER),
+              FloatVector.fromMemorySegment(floats, grad, at, ORDER),
+              p,
+              s.gradScale(),
+              s.clip(),
+              s.l2Decay());
+      FloatVector m = FloatVector.fromArray(floats, ms, k).mul(beta1).add(g.mul(oneMinusBeta1));
+      FloatVector v = FloatVector.fromArray(floats, vs, k);
+      if (!vFinal) {
+        v = v.mul(beta2).add(g.mul(g).mul(oneMinusBeta2));
+      }
+      FloatVector denom = v.lanewise(VectorOperators.SQRT).mul(vScale).add(eps);
+      p.sub(p.mul(decay)).sub(m.mul(stepSize).div(denom)).intoMemorySegment(param, at, ORDER);
+      m.intoArray(ms, k);
+      v.intoArray(vs, k);
+    }
+    for (; k < n; k++) {
+      long at = pOff + 4L * k;
+      float p = param.get(Codes.FLOAT, at);
+      float g = ScalarKernels.adamGrad(s, grad.get(Codes.FLOAT, at), p);
+      float m = beta1 * ms[k] + oneMinusBeta1 * g;
+      float v = vFinal ? vs[k] : ScalarKernels.secondMoment(beta2, oneMinusBeta2, vs[k], g);
+      float denom = (float) Math.sqrt(v) * vScale + eps;
+      param.set(Codes.FLOAT, at, (p - decay * p) - (stepSize * m) / denom);
+      ms[k] = m;
+      vs[k] = v;
+    }
+  }
+
+  /**
+   * Adam over elements {@code [start, start + n)} with both moments float32 segments of the state,
+   * updated in place (the float32 optimizer: no tiles at all).
+   *
+   * @param shape vector width
+   * @param s the step's scalars
+   * @param param the parameter, updated
+   * @param grad the gradient
+   * @param start first element
+   * @param n number of elements
+   * @param ms the first moment
+   * @param vs the second moment
+   */
+  static void adamFp32(
+      SimdShape shape,
+      AdamScalars s,
+      MemorySegment param,
+      MemorySegment grad,
+      long start,
+      int n,
+      MemorySegment ms,
+      MemorySegment vs) {
+    VectorSpecies<Float> floats = shape.floats();
+    float beta1 = s.beta1();
+    float beta2 = s.beta2();
+    float oneMinusBeta1 = 1f - beta1;
+    float oneMinusBeta2 = 1f - beta2;
+    float stepSize = s.stepSize();
+    float vScale = s.vScale();
+    float eps = s.eps();
+    float decay = s.decoupledDecay();
+    long pOff = start * Float.BYTES;
+    int bound = floats.loopBound(n);
+    int k = 0;
+    for (; k < bound; k += floats.length()) {
+      long at = pOff + 4L * k;
+      FloatVector p = FloatVector.fromMemorySegment(floats, param, at, ORDER);
+      FloatVector g =
+          transform(
+              FloatVector.fromMemorySegment(floats, grad, at, ORDER),
               p,
               s.gradScale(),
               s.clip(),
               s.l2Decay());
       FloatVector m =
-          FloatVector.fromMemorySegment(floats, ms, mOff + at, ORDER)
-              .mul(beta1)
-              .add(g.mul(oneMinusBeta1));
-      FloatVector v = FloatVector.fromMemorySegment(floats, vs, vOff + at, ORDER);
-      if (!vFinal) {
-        v = v.mul(beta2).add(g.mul(g).mul(oneMinusBeta2));
-      }
+          FloatVector.fromMemorySegment(floats, ms, at, ORDER).mul(beta1).add(g.mul(oneMinusBeta1));
+      FloatVector v =
+          FloatVector.fromMemorySegment(floats, vs, at, ORDER)
+              .mul(beta2)
+              .add(g.mul(g).mul(oneMinusBeta2));
       FloatVector denom = v.lanewise(VectorOperators.SQRT).mul(vScale).add(eps);
-      p.sub(p.mul(decay))
-          .sub(m.mul(stepSize).div(denom))
-          .intoMemorySegment(param, pOff + at, ORDER);
-      m.intoMemorySegment(ms, mOff + at, ORDER);
-      v.intoMemorySegment(vs, vOff + at, ORDER);
+      p.sub(p.mul(decay)).sub(m.mul(stepSize).div(denom)).intoMemorySegment(param, at, ORDER);
+      m.intoMemorySegment(ms, at, ORDER);
+      v.intoMemorySegment(vs, at, ORDER);
     }
     for (; k < n; k++) {
-      long at = 4L * k;
-      float p = param.get(Codes.FLOAT, pOff + at);
-      float g = ScalarKernels.adamGrad(s, grad.get(Codes.FLOAT, pOff + at), p);
-      float m = beta1 * ms.get(Codes.FLOAT, mOff + at) + oneMinusBeta1 * g;
-      float v = vs.get(Codes.FLOAT, vOff + at);
-      if (!vFinal) {
-        v = ScalarKernels.secondMoment(beta2, oneMinusBeta2, v, g);
-      }
+      long at = pOff + 4L * k;
+      float p = param.get(Codes.FLOAT, at);
+      float g = ScalarKernels.adamGrad(s, grad.get(Codes.FLOAT, at), p);
+      float m = beta1 * ms.get(Codes.FLOAT, at) + oneMinusBeta1 * g;
+      float v = ScalarKernels.secondMoment(beta2, oneMinusBeta2, vs.get(Codes.FLOAT, at), g);
       float denom = (float) Math.sqrt(v) * vScale + eps;
-      param.set(Codes.FLOAT, pOff + at, (p - decay * p) - (stepSize * m) / denom);
-      ms.set(Codes.FLOAT, mOff + at, m);
-      vs.set(Codes.FLOAT, vOff + at, v);
+      param.set(Codes.FLOAT, at, (p - decay * p) - (stepSize * m) / denom);
+      ms.set(Codes.FLOAT, at, m);
+      vs.set(Codes.FLOAT, at, v);
     }
   }
 
@@ -153,7 +212,8 @@ final class SimdUpdate {
   }
 
   /**
-   * SGD with momentum over elements {@code [start, start + n)} (formula in {@link SgdScalars}).
+   * SGD with momentum over elements {@code [start, start + n)} (formula in {@link SgdScalars}),
+   * the buffer in a scratch tile.
    *
    * @param shape vector width
    * @param s the step's scalars
@@ -161,8 +221,7 @@ final class SimdUpdate {
    * @param grad the gradient
    * @param start first element
    * @param n number of elements
-   * @param bs the old buffer (not read on the first step), replaced by the new one
-   * @param bOff byte offset of element {@code start}'s buffer value in {@code bs}
+   * @param bs the old buffer of the tile (not read on the first step), replaced by the new one
    */
   static void sgd(
       SimdShape shape,
@@ -171,8 +230,7 @@ final class SimdUpdate {
       MemorySegment grad,
       long start,
       int n,
-      MemorySegment bs,
-      long bOff) {
+      float[] bs) {
     VectorSpecies<Float> floats = shape.floats();
     float momentum = s.momentum();
     float lr = s.lr();
@@ -182,31 +240,83 @@ final class SimdUpdate {
     int bound = floats.loopBound(n);
     int k = 0;
     for (; k < bound; k += floats.length()) {
-      long at = 4L * k;
-      FloatVector p = FloatVector.fromMemorySegment(floats, param, pOff + at, ORDER);
+      long at = pOff + 4L * k;
+      FloatVector p = FloatVector.fromMemorySegment(floats, param, at, ORDER);
       FloatVector g =
           transform(
-              FloatVector.fromMemorySegment(floats, grad, pOff + at, ORDER),
+              FloatVector.fromMemorySegment(floats, grad, at, ORDER),
+              p,
+              s.gradScale(),
+              s.clip(),
+              s.l2Decay());
+      FloatVector b = first ? g : FloatVector.fromArray(floats, bs, k).mul(momentum).add(g);
+      FloatVector direction = nesterov ? g.add(b.mul(momentum)) : b;
+      p.sub(direction.mul(lr)).intoMemorySegment(param, at, ORDER);
+      b.intoArray(bs, k);
+    }
+    for (; k < n; k++) {
+      long at = pOff + 4L * k;
+      float p = param.get(Codes.FLOAT, at);
+      float g = ScalarKernels.sgdGrad(s, grad.get(Codes.FLOAT, at), p);
+      float b = first ? g : momentum * bs[k] + g;
+      float direction = nesterov ? g + momentum * b : b;
+      param.set(Codes.FLOAT, at, p - lr * direction);
+      bs[k] = b;
+    }
+  }
+
+  /**
+   * SGD with momentum over elements {@code [start, start + n)} with a float32 buffer segment,
+   * updated in place.
+   *
+   * @param shape vector width
+   * @param s the step's scalars
+   * @param param the parameter, updated
+   * @param grad the gradient
+   * @param start first element
+   * @param n number of elements
+   * @param bs the buffer (not read on the first step)
+   */
+  static void sgdFp32(
+      SimdShape shape,
+      SgdScalars s,
+      MemorySegment param,
+      MemorySegment grad,
+      long start,
+      int n,
+      MemorySegment bs) {
+    VectorSpecies<Float> floats = shape.floats();
+    float momentum = s.momentum();
+    float lr = s.lr();
+    boolean first = s.firstStep();
+    boolean nesterov = s.nesterov();
+    long pOff = start * Float.BYTES;
+    int bound = floats.loopBound(n);
+    int k = 0;
+    for (; k < bound; k += floats.length()) {
+      long at = pOff + 4L * k;
+      FloatVector p = FloatVector.fromMemorySegment(floats, param, at, ORDER);
+      FloatVector g =
+          transform(
+              FloatVector.fromMemorySegment(floats, grad, at, ORDER),
               p,
               s.gradScale(),
               s.clip(),
               s.l2Decay());
       FloatVector b =
-          first
-              ? g
-              : FloatVector.fromMemorySegment(floats, bs, bOff + at, ORDER).mul(momentum).add(g);
+          first ? g : FloatVector.fromMemorySegment(floats, bs, at, ORDER).mul(momentum).add(g);
       FloatVector direction = nesterov ? g.add(b.mul(momentum)) : b;
-      p.sub(direction.mul(lr)).intoMemorySegment(param, pOff + at, ORDER);
-      b.intoMemorySegment(bs, bOff + at, ORDER);
+      p.sub(direction.mul(lr)).intoMemorySegment(param, at, ORDER);
+      b.intoMemorySegment(bs, at, ORDER);
     }
     for (; k < n; k++) {
-      long at = 4L * k;
-      float p = param.get(Codes.FLOAT, pOff + at);
-      float g = ScalarKernels.sgdGrad(s, grad.get(Codes.FLOAT, pOff + at), p);
-      float b = first ? g : momentum * bs.get(Codes.FLOAT, bOff + at) + g;
+      long at = pOff + 4L * k;
+      float p = param.get(Codes.FLOAT, at);
+      float g = ScalarKernels.sgdGrad(s, grad.get(Codes.FLOAT, at), p);
+      float b = first ? g : momentum * bs.get(Codes.FLOAT, at) + g;
       float direction = nesterov ? g + momentum * b : b;
-      param.set(Codes.FLOAT, pOff + at, p - lr * direction);
-      bs.set(Codes.FLOAT, bOff + at, b);
+      param.set(Codes.FLOAT, at, p - lr * direction);
+      bs.set(Codes.FLOAT, at, b);
     }
   }
 

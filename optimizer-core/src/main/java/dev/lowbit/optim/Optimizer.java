@@ -95,7 +95,8 @@ public abstract class Optimizer implements AutoCloseable {
    * @param name a name not registered yet (checkpoint keys are built from it)
    * @param shape the dimensions; the values hold their product in floats
    * @param values the float32 values in native byte order, updated in place by steps; must be
-   *     writable and 4-byte aligned, of exactly {@code 4 * product(shape)} bytes
+   *     writable and 4-byte aligned, of exactly {@code 4 * product(shape)} bytes, and readable
+   *     from other threads unless the optimizer uses one thread
    * @throws IllegalArgumentException if the name is taken or the shape and values disagree
    */
   public final void register(String name, long[] shape, MemorySegment values) {
@@ -657,7 +658,10 @@ public abstract class Optimizer implements AutoCloseable {
     return e;
   }
 
-  private static void checkFloats(String what, MemorySegment segment, long length) {
+  /** Never started: only asked whether a segment is confined to its owner thread. */
+  private static final Thread PROBE = Thread.ofPlatform().unstarted(() -> {});
+
+  private void checkFloats(String what, MemorySegment segment, long length) {
     Objects.requireNonNull(segment, what);
     if (segment.byteSize() != length * 4) {
       throw new IllegalArgumentException(
@@ -666,6 +670,11 @@ public abstract class Optimizer implements AutoCloseable {
     }
     if (segment.maxByteAlignment() < 4) {
       throw new IllegalArgumentException(what + " is not aligned to 4 bytes");
+    }
+    if (options.threads() > 1 && !segment.isAccessibleBy(PROBE)) {
+      throw new IllegalArgumentException(
+          what + " is confined to one thread (Arena.ofConfined()); the kernels' worker threads"
+              + " must read it: use a shared, global or automatic arena, or threads(1)");
     }
   }
 }

@@ -78,7 +78,7 @@ public final class BlockwiseQuantizer {
       scales.setAtIndex(Checks.FLOAT, k, scale);
       encodeRange(book, src, codes, start, end, scale, rounding);
     }
-    if (to == length) {
+    if (blockCount > 0 && to == length) {
       PackedCodes.clearPadding(codes, book.bits(), length);
     }
   }
@@ -92,13 +92,15 @@ public final class BlockwiseQuantizer {
    * @param scales the block scales
    * @param length the element count
    * @param dst at least {@code length} floats; receives the values
-   * @throws IllegalArgumentException if a size is wrong
+   * @throws IllegalArgumentException if a size is wrong or a code is not an entry of the book;
+   *     nothing is written then
    */
   public static void dequantize(
       CodeBook book, int blockSize, MemorySegment codes, MemorySegment scales, long length,
       MemorySegment dst) {
     Objects.requireNonNull(book, "book");
     checkSizes(book, blockSize, "dst", dst, length, codes, scales);
+    Checks.codesInRange(book, codes, length);
     long blocks = Normalization.blockWise(blockSize).blockCount(length);
     for (long k = 0; k < blocks; k++) {
       long start = k * blockSize;
@@ -139,12 +141,14 @@ public final class BlockwiseQuantizer {
    * @param scale the single scale
    * @param length the element count
    * @param dst receives the values
-   * @throws IllegalArgumentException if a size is wrong
+   * @throws IllegalArgumentException if a size is wrong or a code is not an entry of the book;
+   *     nothing is written then
    */
   public static void dequantizePerTensor(
       CodeBook book, MemorySegment codes, MemorySegment scale, long length, MemorySegment dst) {
     Objects.requireNonNull(book, "book");
     checkPerTensorSizes(book, "dst", dst, length, codes, scale);
+    Checks.codesInRange(book, codes, length);
     decodeRange(book, codes, dst, 0, length, scale.getAtIndex(Checks.FLOAT, 0));
   }
 

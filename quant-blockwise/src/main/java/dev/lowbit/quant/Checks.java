@@ -41,6 +41,25 @@ final class Checks {
     }
   }
 
+  /**
+   * Fails if a stored code is not an entry of {@code book} (possible only for books with fewer
+   * than {@code 2^bits} entries, such as DE-0's 15), naming the first bad index: a damaged state
+   * must not decode to garbage or half-write the output.
+   */
+  static void codesInRange(CodeBook book, MemorySegment codes, long length) {
+    if (book.size() == 1 << book.bits()) {
+      return;
+    }
+    for (long i = 0; i < length; i++) {
+      int code = PackedCodes.get(codes, book.bits(), i);
+      if (code >= book.size()) {
+        throw new IllegalArgumentException(
+            "codes: code " + code + " at index " + i + " is not an entry of " + book.name()
+                + " (" + book.size() + " entries)");
+      }
+    }
+  }
+
   /** Fails unless {@code length >= 0}. */
   static void length(long length) {
     if (length < 0) {

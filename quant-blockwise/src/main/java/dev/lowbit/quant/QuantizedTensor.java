@@ -155,7 +155,8 @@ public final class QuantizedTensor {
    * Decodes every element into {@code dst}.
    *
    * @param dst exactly {@link #length()} floats (heap or native)
-   * @throws IllegalArgumentException if {@code dst} has the wrong size
+   * @throws IllegalArgumentException if {@code dst} has the wrong size, or a stored code is not an
+   *     entry of the book (a damaged state); nothing is written then
    */
   public void dequantize(MemorySegment dst) {
     Checks.exactly("dst", dst, Math.multiplyExact(length, 4L));

@@ -71,12 +71,14 @@ public final class Rank1Quantizer {
    * @param codes the packed codes
    * @param scales the {@code sum(shape)} max vectors
    * @param dst receives the {@code prod(shape)} values
-   * @throws IllegalArgumentException if the rank is below 2 or a size is wrong
+   * @throws IllegalArgumentException if the rank is below 2, a size is wrong or a code is not an
+   *     entry of the book; nothing is written then
    */
   public static void dequantize(
       CodeBook book, long[] shape, MemorySegment codes, MemorySegment scales, MemorySegment dst) {
     Objects.requireNonNull(book, "book");
     long length = checkSizes(book, shape, "dst", dst, codes, scales);
+    Checks.codesInRange(book, codes, length);
     long[] offsets = offsets(shape);
     long[] index = new long[shape.length];
     int bits = book.bits();

@@ -119,6 +119,22 @@ class BadInputTest {
         Normalization.blockWise(32), shape, codes, scales));
   }
 
+  @Test
+  void aCodeOutsideTheBookIsRefusedBeforeAnythingIsDecoded() {
+    // DE-0 has 15 entries, so the 4-bit code 15 cannot come from quantize: a damaged state.
+    for (Normalization n : QuantCase.NORMALIZATIONS) {
+      QuantizedTensor q = QuantizedTensor.allocate(CodeBook.DE0_UNSIGNED_4, n, 6, 7);
+      q.quantize(StochasticRoundingTest.gaussian(42, 1));
+      PackedCodes.set(q.codes(), 4, 29, 15);
+      float[] dst = new float[42];
+      java.util.Arrays.fill(dst, -7f);
+      assertMessage("code 15 at index 29", () -> q.dequantize(MemorySegment.ofArray(dst)));
+      for (float d : dst) {
+        assertTrue(d == -7f, "dst was written");
+      }
+    }
+  }
+
   private static void assertMessage(String fragment, org.junit.jupiter.api.function.Executable call) {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
     assertTrue(e.getMessage().contains(fragment), "'" + fragment + "' not in: " + e.getMessage());

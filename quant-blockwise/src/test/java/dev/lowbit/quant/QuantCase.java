@@ -55,9 +55,15 @@ record QuantCase(CodeBook book, Normalization normalization, long[] shape, float
                                 .map(x -> new QuantCase(book, norm, shape, x))));
   }
 
-  /** Lengths 0..300 cross the 32/64/128 block boundaries; rank-1 also gets 2-D and 3-D shapes. */
+  /**
+   * Lengths at and around every block boundary the normalizations use, or anything in 0..300;
+   * rank-1 also gets 2-D and 3-D shapes.
+   */
   static Arbitrary<long[]> shapes(Normalization norm) {
-    Arbitrary<long[]> flat = Arbitraries.longs().between(0, 300).map(n -> new long[] {n});
+    Arbitrary<Long> boundary = Arbitraries.of(0L, 1L, 2L, 31L, 32L, 33L, 63L, 64L, 65L, 127L,
+        128L, 129L, 255L, 256L, 257L, 4095L, 4096L, 4097L);
+    Arbitrary<long[]> flat =
+        Arbitraries.oneOf(boundary, Arbitraries.longs().between(0, 300)).map(n -> new long[] {n});
     if (!(norm instanceof Normalization.Rank1)) {
       return flat;
     }

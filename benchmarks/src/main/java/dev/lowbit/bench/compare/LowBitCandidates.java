@@ -1,7 +1,23 @@
 package dev.lowbit.bench.compare;
 
-/** The LowBit optimizers, through the DJL adapter {@code dev.lowbit.djl.LowBitOptimizer}. */
+import ai.djl.training.optimizer.Optimizer;
+import ai.djl.training.tracker.Tracker;
+import dev.lowbit.djl.LowBit;
+import dev.lowbit.djl.LowBitBuilder;
+import dev.lowbit.djl.LowBitOptimizer;
+import dev.lowbit.optim.Optimizers;
+import dev.lowbit.optim.shampoo.Shampoo;
+import dev.lowbit.optim.shampoo.ShampooPrecision;
+import java.util.function.Supplier;
+
+/**
+ * The LowBit optimizers, through the DJL adapter ({@link LowBit}, {@link LowBitOptimizer}), with the presets'
+ * defaults (AdamW: weight decay 0.01, betas 0.9 / 0.999, epsilon 1e-8; SGD: momentum 0.9).
+ */
 final class LowBitCandidates {
+
+  /** What the state-bytes column reports for LowBit optimizers. */
+  private static final String SOURCE = "LowBitOptimizer.stateBytes() (the core's exact count)";
 
   private LowBitCandidates() {}
 
@@ -11,6 +27,74 @@ final class LowBitCandidates {
    * @param catalog the catalog to add to
    */
   static void addTo(OptimizerCatalog catalog) {
-    // The adapter has not landed yet.
+    catalog.add(lowBit("adamw32", "LowBit AdamW, float32 m and v", 1e-3, LowBit::adamW32));
+    catalog.add(
+        lowBit(
+            "adamw8bit",
+            "LowBit AdamW, 8-bit block-wise m and v (B = 256)",
+            1e-3,
+            LowBit::adamW8bit));
+    catalog.add(
+        lowBit(
+            "adamw4bit",
+            "LowBit AdamW, 4-bit m (DE, B = 128) and rank-1 v (Linear)",
+            1e-3,
+            LowBit::adamW4bit));
+    catalog.add(
+        lowBit(
+            "adamw4bit-factorized",
+            "LowBit AdamW, 4-bit m and factorized float32 v",
+            1e-3,
+            LowBit::adamW4bitFactorized));
+    catalog.add(
+        lowBit(
+            "sgdm8bit",
+            "LowBit SGD with momentum 0.9, 8-bit block-wise buffer",
+            0.05,
+            LowBit::sgdMomentum8bit));
+    catalog.add(
+        shampoo(
+            "shampoo32",
+            "LowBit Shampoo, float32 preconditioners, over float32 AdamW (T1 = 100, T2 = 500)",
+            ShampooPrecision.FP32));
+    catalog.add(
+        shampoo(
+            "shampoo4bit",
+            "LowBit Shampoo, 4-bit eigenvector preconditioners, over float32 AdamW (T1 = 100,"
+                + " T2 = 500)",
+            ShampooPrecision.FOUR_BIT));
+  }
+
+  private static Candidate shampoo(String name, String description, ShampooPrecision precision) {
+    return new Candidate(
+        name,
+        description,
+        1e-3,
+        lr ->
+            new CoreOptimizerBridge(
+                Shampoo.builder(Optimizers.adamW32().learningRate((float) lr).build())
+                    .precision(precision)
+                    .build()),
+        optimizer -> ((CoreOptimizerBridge) optimizer).stateBytes(),
+        "Shampoo.stateBytes() (preconditioners and the base AdamW's m and v; DJL bridge by"
+            + " copy)");
+  }
+
+  private static Candidate lowBit(
+      String name,
+      String description,
+      double defaultLearningRate,
+      Supplier<? extends LowBitBuilder<?>> preset) {
+    return new Candidate(
+        name,
+        description,
+        defaultLearningRate,
+        lr -> preset.get().optLearningRateTracker(Tracker.fixed((float) lr)).build(),
+        LowBitCandidates::stateBytes,
+        SOURCE);
+  }
+
+  private static long stateBytes(Optimizer optimizer) {
+    return ((LowBitOptimizer) optimizer).stateBytes();
   }
 }

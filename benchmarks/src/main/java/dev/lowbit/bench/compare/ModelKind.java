@@ -30,27 +30,34 @@ public enum ModelKind {
   },
 
   /**
-   * A small convolutional net: conv 5x5x32, max-pool, conv 5x5x64, max-pool, dense 256, dense 10
-   * (0.85 M parameters, most in the 3136x256 dense layer and the 32x64x5x5 kernel).
+   * A small convolutional net, sized to train in seconds per epoch on a CPU: conv 3x3x16, max-pool,
+   * conv 3x3x32, max-pool, dense 128, dense 10 (207 k parameters; 97% in the 1568x128 dense
+   * weight, and the 32x16x3x3 kernel is the 4-D tensor that gets quantized state).
    */
   CNN {
     @Override
     public Block newBlock() {
       return new SequentialBlock()
-          .add(Conv2d.builder().setKernelShape(new Shape(5, 5)).optPadding(new Shape(2, 2))
-              .setFilters(32).build())
+          .add(conv(16))
           .add(Activation::relu)
           .add(Pool.maxPool2dBlock(new Shape(2, 2), new Shape(2, 2)))
-          .add(Conv2d.builder().setKernelShape(new Shape(5, 5)).optPadding(new Shape(2, 2))
-              .setFilters(64).build())
+          .add(conv(32))
           .add(Activation::relu)
           .add(Pool.maxPool2dBlock(new Shape(2, 2), new Shape(2, 2)))
           .add(Blocks.batchFlattenBlock())
-          .add(Linear.builder().setUnits(256).build())
+          .add(Linear.builder().setUnits(128).build())
           .add(Activation::relu)
           .add(Linear.builder().setUnits(10).build());
     }
   };
+
+  private static Block conv(int filters) {
+    return Conv2d.builder()
+        .setKernelShape(new Shape(3, 3))
+        .optPadding(new Shape(1, 1))
+        .setFilters(filters)
+        .build();
+  }
 
   /**
    * A new, uninitialized network of this kind; it takes input of shape {@code (batch, 1, 28, 28)}.

@@ -19,6 +19,9 @@ public final class ErrorStats {
   private long nonZero;
   private long zeroed;
 
+  /** An empty accumulator: every figure is 0 until values are added. */
+  public ErrorStats() {}
+
   /**
    * Adds one tensor's originals and decoded values.
    *

@@ -92,10 +92,10 @@ public record QuantErrorReport(List<Row> rows) {
    */
   public String toTable() {
     StringBuilder out = new StringBuilder();
-    out.append(String.format(Locale.ROOT, "%-6s %-16s %4s %10s %12s %10s%n",
+    out.append(String.format(Locale.ROOT, "%-6s %-16s %4s %10s %12s %11s%n",
         "moment", "scheme", "bits", "relL2", "maxRel", "zeroed"));
     for (Row row : rows) {
-      out.append(String.format(Locale.ROOT, "%-6s %-16s %4d %10.5f %12.4g %9.4f%%%n",
+      out.append(String.format(Locale.ROOT, "%-6s %-16s %4d %10.5f %12.4g %10.5f%%%n",
           row.scheme().moment(), row.scheme().name(), row.scheme().bits(), row.relL2(),
           row.maxRel(), 100 * row.zeroed()));
     }

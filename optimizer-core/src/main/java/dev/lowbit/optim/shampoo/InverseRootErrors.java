@@ -91,6 +91,33 @@ public final class InverseRootErrors {
     return List.copyOf(rows);
   }
 
+  /**
+   * The synthetic matrix of the error table: {@code Q diag(lambda) Q^T} with Q a random
+   * orthogonal matrix (Q of a Gaussian matrix's QR) and eigenvalues {@code 10^(-6u)}, u uniform
+   * in [0, 1): a spectrum falling over six decades, like a preconditioner's.
+   *
+   * @param order the order
+   * @param seed the random seed
+   * @return the matrix, row-major
+   */
+  public static double[] syntheticSpd(int order, long seed) {
+    if (order < 1) {
+      throw new IllegalArgumentException("order must be >= 1, got " + order);
+    }
+    java.util.Random random = new java.util.Random(seed);
+    DMatrixRMaj gauss =
+        org.ejml.dense.row.RandomMatrices_DDRM.rectangleGaussian(order, order, 0, 1, random);
+    org.ejml.interfaces.decomposition.QRDecomposition<DMatrixRMaj> qr =
+        org.ejml.dense.row.factory.DecompositionFactory_DDRM.qr(order, order);
+    qr.decompose(gauss);
+    DMatrixRMaj q = qr.getQ(null, true);
+    double[] lambda = new double[order];
+    for (int k = 0; k < order; k++) {
+      lambda[k] = Math.pow(10, -6 * random.nextDouble());
+    }
+    return SpectralMath.compose(q, lambda).data;
+  }
+
   private static double quantizedMatrixError(
       DMatrixRMaj a, CodeBook book, double epsilon, DMatrixRMaj exactRoot) {
     DMatrixRMaj q = QuantizedRows.quantize(book, a).dequantize();

@@ -1,0 +1,125 @@
+package dev.lowbit.bench.shampoo;
+
+import dev.lowbit.optim.Optimizer;
+import dev.lowbit.optim.Optimizers;
+import dev.lowbit.optim.shampoo.Shampoo;
+import dev.lowbit.optim.shampoo.ShampooPrecision;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Step time of Shampoo on a 1024 x 1024 weight (one block per side), 32-bit vs 4-bit, against
+ * plain AdamW. A real schedule (T1 = 100, T2 = 500) spends 499 of 500 steps without a root
+ * update, so one JMH invocation cannot hold a representative mix; instead each phase is its own
+ * {@code phase}:
+ *
+ * <ul>
+ *   <li>{@code STEP}: precondition with the stored roots, graft, base step (T1 = T2 = never);
+ *   <li>{@code STATISTICS}: the same plus a statistics update every step (T1 = 1);
+ *   <li>{@code ROOTS}: the same plus statistics and roots every step (T1 = T2 = 1).
+ * </ul>
+ * The amortized step at (T1, T2) is {@code STEP + (STATISTICS - STEP) / T1 + (ROOTS -
+ * STATISTICS) / T2}, computed from one run's scores (docs/benchmarks.md). The base optimizer is
+ * float32 AdamW with one thread (EJML's products are single-threaded too). Run:
+ *
+ * <pre>
+ * java --add-modules jdk.incubator.vector -cp benchmarks/target/lowbit.jar org.openjdk.jmh.Main \
+ *     ShampooBenchmark -rf json -rff shampoo.json
+ * </pre>
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Fork(
+    value = 1,
+    jvmArgsAppend = {
+      "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx4g"
+    })
+@Warmup(iterations = 1, time = 2)
+@Measurement(iterations = 3, time = 2)
+public class ShampooBenchmark {
+
+  /** Rows and columns of the weight. */
+  static final int SIZE = 1024;
+
+  /** Distinct gradients cycled through, so statistics see changing data. */
+  static final int GRADIENTS = 4;
+
+  /** {@code FP32} or {@code FOUR_BIT} Shampoo, or {@code ADAMW} alone. */
+  @Param({"ADAMW", "FP32", "FOUR_BIT"})
+  public String optimizer;
+
+  /** {@code STEP}, {@code STATISTICS} or {@code ROOTS} (ignored for AdamW). */
+  @Param({"STEP", "STATISTICS", "ROOTS"})
+  public String phase;
+
+  private Optimizer opt;
+  private float[][] grads;
+  private int next;
+
+  /** Builds the optimizer, registers the weight and fills the statistics with a few steps. */
+  @Setup(Level.Trial)
+  public void setUp() {
+    Random random = new Random(1);
+    grads = new float[GRADIENTS][SIZE * SIZE];
+    for (float[] g : grads) {
+      for (int i = 0; i < g.length; i++) {
+        g[i] = (float) random.nextGaussian();
+      }
+    }
+    float[] w = new float[SIZE * SIZE];
+    for (int i = 0; i < w.length; i++) {
+      w[i] = (float) (0.02 * random.nextGaussian());
+    }
+    Optimizer base = Optimizers.adamW32().learningRate(1e-4f).threads(1).build();
+    if (optimizer.equals("ADAMW")) {
+      opt = base;
+    } else {
+      int never = Integer.MAX_VALUE;
+      opt =
+          Shampoo.builder(base)
+              .precision(ShampooPrecision.valueOf(optimizer))
+              .statisticsInterval(phase.equals("STEP") ? never : 1)
+              .inverseRootInterval(phase.equals("ROOTS") ? 1 : never)
+              .build();
+    }
+    opt.register("w", new long[] {SIZE, SIZE}, w);
+    // Non-trivial statistics and roots before measuring (a real run has them too).
+    if (!optimizer.equals("ADAMW") && !phase.equals("STEP")) {
+      for (int s = 0; s < 2; s++) {
+        step();
+      }
+    }
+  }
+
+  /**
+   * One optimizer step of the chosen phase.
+   *
+   * @return the optimizer (so the step cannot be eliminated)
+   */
+  @Benchmark
+  public Optimizer step() {
+    opt.step("w", grads[next]);
+    next = (next + 1) % GRADIENTS;
+    return opt;
+  }
+
+  /** Frees the state. */
+  @TearDown(Level.Trial)
+  public void tearDown() {
+    opt.close();
+  }
+}

@@ -1,0 +1,257 @@
+package dev.lowbit.bench.shampoo;
+
+import com.google.gson.GsonBuilder;
+import dev.lowbit.optim.Optimizer;
+import dev.lowbit.optim.Optimizers;
+import dev.lowbit.optim.shampoo.InverseRootErrors;
+import dev.lowbit.quant.CodeBook;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * The paper's Table 1 ("4-bit Shampoo for Memory-Efficient Network Training"): the normalized
+ * error {@code ||g(A) - A^(-1/4)||_F / ||A^(-1/4)||_F} of the inverse 4th root computed from a
+ * 4-bit A, from 4-bit eigenvectors U, and from 4-bit U after 4 Björck rectifications, with the
+ * linear-square and the DE code books, on two SPD matrices of order 1200:
+ *
+ * <ul>
+ *   <li><b>synthetic</b>: {@link InverseRootErrors#syntheticSpd} (random rotation, eigenvalues
+ *       {@code 10^(-6u)}), seed 1200;
+ *   <li><b>real</b>: the left Shampoo statistic {@code L = beta L + (1 - beta) G G^T}
+ *       (beta = 0.95, updated every step, starting from {@code 1e-6 I}) of the 1200 x 64 first
+ *       layer of a 64 -> 1200 (tanh) -> 10 MLP, over 200 full steps of float32 AdamW (lr 1e-3,
+ *       batch 128) regressing a random teacher network of the same shape on Gaussian inputs.
+ * </ul>
+ * Every root uses {@code lambda + 1e-6 * max(lambda)} (Shampoo's default epsilon).
+ */
+public final class ShampooErrorTable {
+
+  /** Order of both matrices, as in the paper. */
+  public static final int ORDER = 1200;
+
+  /** Shampoo's default epsilon, used for every root. */
+  public static final double EPSILON = 1e-6;
+
+  private static final int IN = 64;
+  private static final int OUT = 10;
+  private static final int BATCH = 128;
+  private static final int STEPS = 200;
+  private static final double BETA = 0.95;
+
+  private ShampooErrorTable() {}
+
+  /**
+   * One row of the table.
+   *
+   * @param matrix {@code "synthetic"} or {@code "real"}
+   * @param codeBook the code book's name
+   * @param quantizedMatrix NRE with A in 4 bits
+   * @param quantizedEigenvectors NRE with U in 4 bits
+   * @param rectifiedEigenvectors NRE with U in 4 bits and 4 Björck iterations
+   */
+  public record Entry(
+      String matrix,
+      String codeBook,
+      double quantizedMatrix,
+      double quantizedEigenvectors,
+      double rectifiedEigenvectors) {}
+
+  /**
+   * Computes the table (about 40 s on one core).
+   *
+   * @return four rows: synthetic and real, each with the linear-square and the DE book
+   */
+  public static List<Entry> compute() {
+    List<CodeBook> books = List.of(CodeBook.LINEAR_SQUARE_SIGNED_4, CodeBook.DE_SIGNED_4);
+    List<Entry> entries = new ArrayList<>();
+    add(entries, "synthetic", InverseRootErrors.syntheticSpd(ORDER, ORDER), books);
+    add(entries, "real", trainingStatistic(), books);
+    return List.copyOf(entries);
+  }
+
+  private static void add(List<Entry> entries, String matrix, double[] a, List<CodeBook> books) {
+    for (InverseRootErrors.Row r : InverseRootErrors.measure(a, ORDER, books, EPSILON)) {
+      entries.add(
+          new Entry(
+              matrix, r.codeBook(), r.quantizedMatrix(), r.quantizedEigenvectors(),
+              r.rectifiedEigenvectors()));
+    }
+  }
+
+  /**
+   * Prints the table as aligned plain text with the paper's figures, or as one JSON object.
+   *
+   * @param entries what {@link #compute()} returned
+   * @param out where to print
+   * @param json true for JSON
+   */
+  public static void print(List<Entry> entries, PrintStream out, boolean json) {
+    if (json) {
+      Map<String, Object> o = new LinkedHashMap<>();
+      o.put("order", ORDER);
+      o.put("epsilon", EPSILON);
+      o.put("metric", "normalized Frobenius error of A^(-1/4)");
+      o.put("paper_linear_square", Map.of(
+          "quantized_matrix", 0.62, "quantized_eigenvectors", 0.054,
+          "rectified_eigenvectors", 0.034));
+      List<Map<String, Object>> rows = new ArrayList<>();
+      for (Entry e : entries) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("matrix", e.matrix());
+        r.put("code_book", e.codeBook());
+        r.put("quantized_matrix", e.quantizedMatrix());
+        r.put("quantized_eigenvectors", e.quantizedEigenvectors());
+        r.put("rectified_eigenvectors", e.rectifiedEigenvectors());
+        rows.add(r);
+      }
+      o.put("rows", rows);
+      out.println(new GsonBuilder().setPrettyPrinting().create().toJson(o));
+      return;
+    }
+    out.printf("Normalized error of A^(-1/4), order %d, epsilon %.0e%n", ORDER, EPSILON);
+    out.printf("%-10s %-24s %10s %10s %14s%n", "matrix", "code book", "4-bit A", "4-bit U",
+        "4-bit U+rect");
+    for (Entry e : entries) {
+      out.printf("%-10s %-24s %10.4f %10.4f %14.4f%n", e.matrix(), e.codeBook(),
+          e.quantizedMatrix(), e.quantizedEigenvectors(), e.rectifiedEigenvectors());
+    }
+    out.printf("%-10s %-24s %10.4f %10.4f %14.4f%n", "paper", "linear-square-signed-4",
+        0.62, 0.054, 0.034);
+  }
+
+  /**
+   * Computes and prints the table: what {@code lowbit quant-error --shampoo} runs.
+   *
+   * @param out where to print
+   * @param json true for JSON
+   * @return 0 when every row ranks 4-bit A worst and rectified 4-bit U best, else 1
+   */
+  public static int run(PrintStream out, boolean json) {
+    List<Entry> entries = compute();
+    print(entries, out, json);
+    boolean ordered = true;
+    for (Entry e : entries) {
+      ordered &= e.quantizedMatrix() > e.quantizedEigenvectors()
+          && e.quantizedEigenvectors() > e.rectifiedEigenvectors();
+    }
+    return ordered ? 0 : 1;
+  }
+
+  /**
+   * Standalone entry point: {@code java ... dev.lowbit.bench.shampoo.ShampooErrorTable [--json]}.
+   *
+   * @param args {@code --json} for JSON output
+   */
+  public static void main(String[] args) {
+    boolean json = args.length > 0 && args[0].equals("--json");
+    System.exit(run(System.out, json));
+  }
+
+  /** The accumulated left statistic of a 1200-wide layer during a short training run. */
+  static double[] trainingStatistic() {
+    Random random = new Random(42);
+    int hidden = ORDER;
+    float[] t1 = gaussian(hidden * IN, 1.5 / Math.sqrt(IN), random);
+    float[] t2 = gaussian(OUT * hidden, 1.0 / Math.sqrt(hidden), random);
+    float[] w1 = gaussian(hidden * IN, 1.0 / Math.sqrt(IN), random);
+    float[] w2 = gaussian(OUT * hidden, 1.0 / Math.sqrt(hidden), random);
+    double[] l = new double[hidden * hidden];
+    for (int i = 0; i < hidden; i++) {
+      l[i * hidden + i] = EPSILON;
+    }
+    try (Optimizer adam = Optimizers.adamW32().learningRate(1e-3f).threads(1).build()) {
+      adam.register("fc1.weight", new long[] {hidden, IN}, w1);
+      adam.register("fc2.weight", new long[] {OUT, hidden}, w2);
+      float[] x = new float[BATCH * IN];
+      float[] h = new float[BATCH * hidden];
+      float[] teacherH = new float[BATCH * hidden];
+      for (int step = 0; step < STEPS; step++) {
+        for (int i = 0; i < x.length; i++) {
+          x[i] = (float) random.nextGaussian();
+        }
+        float[] target = forward(x, t1, t2, teacherH, hidden);
+        float[] y = forward(x, w1, w2, h, hidden);
+        float[] g1 = new float[hidden * IN];
+        float[] g2 = new float[OUT * hidden];
+        backward(x, h, y, target, w2, g1, g2, hidden);
+        accumulate(l, g1, hidden);
+        adam.step("fc1.weight", g1);
+        adam.step("fc2.weight", g2);
+      }
+    }
+    return l;
+  }
+
+  private static float[] gaussian(int n, double std, Random random) {
+    float[] f = new float[n];
+    for (int i = 0; i < n; i++) {
+      f[i] = (float) (std * random.nextGaussian());
+    }
+    return f;
+  }
+
+  /** {@code y = W2 tanh(W1 x)} for a batch; fills {@code h} with the hidden activations. */
+  private static float[] forward(float[] x, float[] w1, float[] w2, float[] h, int hidden) {
+    float[] y = new float[BATCH * OUT];
+    for (int b = 0; b < BATCH; b++) {
+      for (int j = 0; j < hidden; j++) {
+        double a = 0;
+        for (int k = 0; k < IN; k++) {
+          a += w1[j * IN + k] * x[b * IN + k];
+        }
+        h[b * hidden + j] = (float) Math.tanh(a);
+      }
+      for (int o = 0; o < OUT; o++) {
+        double a = 0;
+        for (int j = 0; j < hidden; j++) {
+          a += w2[o * hidden + j] * h[b * hidden + j];
+        }
+        y[b * OUT + o] = (float) a;
+      }
+    }
+    return y;
+  }
+
+  /** Gradients of the mean squared error {@code ||y - target||^2 / (2 batch)}. */
+  private static void backward(
+      float[] x, float[] h, float[] y, float[] target, float[] w2, float[] g1, float[] g2,
+      int hidden) {
+    double[] dh = new double[hidden];
+    for (int b = 0; b < BATCH; b++) {
+      java.util.Arrays.fill(dh, 0);
+      for (int o = 0; o < OUT; o++) {
+        double e = (y[b * OUT + o] - target[b * OUT + o]) / BATCH;
+        for (int j = 0; j < hidden; j++) {
+          g2[o * hidden + j] += (float) (e * h[b * hidden + j]);
+          dh[j] += e * w2[o * hidden + j];
+        }
+      }
+      for (int j = 0; j < hidden; j++) {
+        double hv = h[b * hidden + j];
+        double da = dh[j] * (1 - hv * hv);
+        for (int k = 0; k < IN; k++) {
+          g1[j * IN + k] += (float) (da * x[b * IN + k]);
+        }
+      }
+    }
+  }
+
+  /** {@code L = beta L + (1 - beta) G G^T} for G of shape (n, IN), using symmetry. */
+  private static void accumulate(double[] l, float[] g, int n) {
+    for (int i = 0; i < n; i++) {
+      for (int j = 0; j <= i; j++) {
+        double dot = 0;
+        for (int k = 0; k < IN; k++) {
+          dot += (double) g[i * IN + k] * g[j * IN + k];
+        }
+        double v = BETA * l[i * n + j] + (1 - BETA) * dot;
+        l[i * n + j] = v;
+        l[j * n + i] = v;
+      }
+    }
+  }
+}

@@ -1,0 +1,59 @@
+package dev.lowbit.bench.quanterror;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+
+class AdamMomentsTest {
+
+  @Test
+  void sameSeedSameMoments() {
+    AdamMoments a = AdamMoments.generate(new long[] {64, 32}, 5, 9);
+    AdamMoments b = AdamMoments.generate(new long[] {64, 32}, 5, 9);
+    assertArrayEquals(a.m(), b.m(), 0f);
+    assertArrayEquals(a.v(), b.v(), 0f);
+    assertFalse(Arrays.equals(a.m(), AdamMoments.generate(new long[] {64, 32}, 5, 10).m()));
+  }
+
+  @Test
+  void oneStepIsTheFirstUpdateOfTheRecurrences() {
+    // After one step from zero: m = (1 - β1) g and v = (1 - β2) g², so
+    // v = (1 - β2) / (1 - β1)² · m², with the float32 values of 1 - β (about 0.1 m²).
+    float oneMinusBeta1 = 1 - AdamMoments.BETA1;
+    float oneMinusBeta2 = 1 - AdamMoments.BETA2;
+    double ratio = (double) oneMinusBeta2 / ((double) oneMinusBeta1 * oneMinusBeta1);
+    AdamMoments one = AdamMoments.generate(new long[] {1000}, 1, 3);
+    for (int i = 0; i < 1000; i++) {
+      double m = one.m()[i];
+      assertEquals(ratio * m * m, one.v()[i], 1e-6 * one.v()[i]);
+    }
+  }
+
+  @Test
+  void momentsAreHeavyTailedAndVIsPositive() {
+    AdamMoments t = AdamMoments.generate(new long[] {256, 256}, 10, 1);
+    double sumAbs = 0;
+    float max = 0;
+    for (int i = 0; i < t.m().length; i++) {
+      assertTrue(t.v()[i] > 0f, "v at " + i);
+      sumAbs += Math.abs(t.m()[i]);
+      max = Math.max(max, Math.abs(t.m()[i]));
+    }
+    // A Gaussian's max over 65536 draws is about 5 times its mean |x|; heavy tails reach far more.
+    assertTrue(max > 20 * sumAbs / t.m().length, "max " + max + " mean " + sumAbs / t.m().length);
+    assertEquals("256x256", t.label());
+  }
+
+  @Test
+  void badArgumentsAreNamed() {
+    assertTrue(assertThrows(IllegalArgumentException.class,
+        () -> AdamMoments.generate(new long[] {4, 4}, 0, 1)).getMessage().contains("steps"));
+    assertTrue(assertThrows(IllegalArgumentException.class,
+        () -> AdamMoments.generate(new long[] {2, 2, 2}, 1, 1)).getMessage().contains("shape"));
+  }
+}

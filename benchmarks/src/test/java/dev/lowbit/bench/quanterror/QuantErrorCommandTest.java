@@ -1,0 +1,90 @@
+package dev.lowbit.bench.quanterror;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.lowbit.bench.LowBitCli;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** Runs {@code lowbit quant-error} in process on small shapes and checks what it prints. */
+class QuantErrorCommandTest {
+  private static final String SMALL = "--shapes=256x128,96x300,4099";
+
+  private record Run(int status, String out, String err) {}
+
+  private static Run run(String... args) {
+    CommandLine cli = LowBitCli.commandLine();
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    cli.setOut(new PrintWriter(out));
+    cli.setErr(new PrintWriter(err));
+    int status = cli.execute(args);
+    return new Run(status, out.toString(), err.toString());
+  }
+
+  @Test
+  void jsonIsOneObjectWithEverySchemeAndTheZeroPointProblemShows() {
+    Run run = run("quant-error", "--json", SMALL, "--steps=5");
+    assertEquals(0, run.status(), run.err());
+    JsonObject root = JsonParser.parseString(run.out()).getAsJsonObject();
+    assertEquals(Set.of("schemes"), root.keySet());
+    JsonArray schemes = root.getAsJsonArray("schemes");
+    assertEquals(Scheme.firstMoment().size() + Scheme.secondMoment().size(), schemes.size());
+    Map<String, JsonObject> byKey = new HashMap<>();
+    for (JsonElement e : schemes) {
+      JsonObject s = e.getAsJsonObject();
+      assertEquals(Set.of("moment", "name", "bits", "relL2", "maxRel", "zeroed"), s.keySet());
+      assertTrue(Set.of(4, 8).contains(s.get("bits").getAsInt()));
+      byKey.put(s.get("moment").getAsString() + " " + s.get("name").getAsString(), s);
+    }
+    // Zero-free second-moment books never zero a value; the DE book with zero does.
+    assertEquals(0.0, byKey.get("v Rank-1/Linear").get("zeroed").getAsDouble());
+    assertEquals(0.0, byKey.get("v B128/DE-0").get("zeroed").getAsDouble());
+    assertTrue(byKey.get("v B128/DE").get("zeroed").getAsDouble() > 0);
+    // 8 bits beat 4 bits, and smaller blocks beat larger ones on these heavy-tailed moments.
+    double m8 = byKey.get("m B256/Dynamic").get("relL2").getAsDouble();
+    assertTrue(m8 < 0.05 && m8 < byKey.get("m B128/DE").get("relL2").getAsDouble());
+    assertTrue(m8 <= byKey.get("m B2048/Dynamic").get("relL2").getAsDouble());
+  }
+
+  @Test
+  void tableHasAHeaderAndOneLinePerScheme() {
+    Run run = run("quant-error", SMALL, "--steps=2", "--seed=4");
+    assertEquals(0, run.status(), run.err());
+    String[] lines = run.out().strip().split("\n");
+    assertTrue(lines[0].contains("2 steps, seed 4, shapes 256x128, 96x300, 4099"), lines[0]);
+    assertTrue(lines[2].startsWith("moment"), lines[2]);
+    assertEquals(3 + Scheme.firstMoment().size() + Scheme.secondMoment().size(), lines.length);
+    assertTrue(run.out().contains("v      Rank-1/Linear"), run.out());
+  }
+
+  @Test
+  void sameSeedSameOutput() {
+    assertEquals(run("quant-error", "--json", "--shapes=64x64").out(),
+        run("quant-error", "--json", "--shapes=64x64").out());
+  }
+
+  @Test
+  void badShapeIsAUsageError() {
+    Run run = run("quant-error", "--shapes=12xq");
+    assertEquals(2, run.status());
+    assertTrue(run.err().contains("'12xq'"), run.err());
+  }
+
+  @Test
+  void helpWorks() {
+    Run run = run("quant-error", "--help");
+    assertEquals(0, run.status());
+    assertTrue(run.out().contains("--json") && run.out().contains("--shapes"), run.out());
+  }
+}

@@ -1,0 +1,405 @@
+package dev.lowbit.djl;
+
+import ai.djl.Device;
+import ai.djl.Model;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Parameter;
+import ai.djl.training.optimizer.Optimizer;
+import ai.djl.util.Pair;
+import dev.lowbit.optim.NonFiniteGradientException;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
+
+/**
+ * A DJL {@link Optimizer} whose state LowBit keeps in float32, 8 or 4 bits: change the import and
+ * the builder, keep the training code.
+ *
+ * <pre>{@code
+ * Optimizer optimizer = LowBit.adamW8bit().optLearningRateTracker(lr).build();
+ * }</pre>
+ *
+ * <p>Build one with {@link LowBit}. The static {@code adam()}, {@code adamW()}, {@code sgd()} ...
+ * this class inherits are DJL's own factories and build DJL's optimizers.
+ *
+ * <p>Adam and AdamW update the weights using:<br>
+ * <br>
+ * \( g = rescaleGrad \cdot grad \), clipped by \( clipGrad \) (see {@link Semantics})<br>
+ * \( g = g + wd \cdot w \) (Adam: coupled weight decay)<br>
+ * \( m = beta1 \cdot m + (1 - beta1) \cdot g \)<br>
+ * \( v = beta2 \cdot v + (1 - beta2) \cdot g^2 \)<br>
+ * \( w = w - learning\_rate \cdot wd \cdot w \) (AdamW: decoupled weight decay)<br>
+ * \( w = w - learning\_rate \cdot \frac{m / (1 - beta1^t)}{\sqrt{v / (1 - beta2^t)} + epsilon}
+ * \)<br>
+ * <br>
+ * and SGD with momentum using \( b = momentum \cdot b + (g + wd \cdot w) \),
+ * \( w = w - learning\_rate \cdot b \). {@link Semantics#DJL} puts Adam's epsilon outside the
+ * bias correction and clips one-sidedly, as DJL's built-in optimizers do. \( m \), \( v \) and
+ * \( b \) are stored in the chosen {@link Precision}; all arithmetic is float32.
+ *
+ * <p>Each (parameter, device) pair DJL updates gets its own state, counted from \( t = 1 \). The
+ * update reads and writes contiguous CPU float32 tensors in place (their own memory, no copy)
+ * and copies other tensors in and back. After the update, the parameter's gradient is set to zero,
+ * as DJL's built-in optimizers do on the PyTorch engine (backward passes add to it).
+ *
+ * <p>DJL identifies parameters by runtime ids that change every run; {@link #save(Model, Path)}
+ * and {@link #load(Model, Path)} key the checkpoint by the model's parameter names instead, in
+ * LowBit's safetensors format.
+ *
+ * <p>Thread-safe: updates run one at a time.
+ */
+public class LowBitOptimizer extends Optimizer implements AutoCloseable {
+
+  /** A parameter's copy on one device. */
+  private record Slot(String parameterId, Device device) {}
+
+  private final Supplier<dev.lowbit.optim.Optimizer> factory;
+  private final TrackerSchedule schedule;
+  private final Semantics semantics;
+  private final boolean clipsItself;
+  private final boolean hasOverrides;
+  private final Map<String, String> names = new HashMap<>();
+  private final Map<String, Device> firstDevice = new HashMap<>();
+  private Map<Slot, ParameterBinding> bindings = new LinkedHashMap<>();
+  private dev.lowbit.optim.Optimizer core;
+
+  /**
+   * Creates an optimizer from a builder; use the factories of {@link LowBit}.
+   *
+   * @param builder the builder
+   * @throws IllegalArgumentException naming the first option that is out of range
+   */
+  protected LowBitOptimizer(LowBitBuilder<?> builder) {
+    super(builder);
+    if (clipGrad == 0f || Float.isNaN(clipGrad)) {
+      throw new IllegalArgumentException(
+          "clipGrad must be > 0, or negative to turn clipping off, got " + clipGrad);
+    }
+    if (!(rescaleGrad > 0f) || Float.isInfinite(rescaleGrad)) {
+      throw new IllegalArgumentException("rescaleGrad must be finite and > 0, got " + rescaleGrad);
+    }
+    semantics = builder.semantics;
+    boolean clips = clipGrad > 0f;
+    // DJL's one-sided clip has no kernel form: the adapter rescales and clips the gradient itself.
+    clipsItself = clips && semantics == Semantics.DJL;
+    hasOverrides = !builder.overrides.isEmpty();
+    schedule = new TrackerSchedule(builder.learningRateTracker);
+    dev.lowbit.optim.OptimizerBuilder<?> core = builder.newCoreBuilder();
+    core.learningRate(schedule);
+    core.weightDecay(getWeightDecay());
+    core.rescaleGradient(clipsItself ? 1f : rescaleGrad);
+    core.clipValue(clips && !clipsItself ? clipGrad : 0f);
+    core.precision(builder.precision);
+    core.minQuantizedSize(builder.minQuantizedSize);
+    for (LowBitBuilder.NameOverride o : builder.overrides) {
+      core.override(o.regex(), o.precision());
+    }
+    core.nonFinitePolicy(builder.nonFinitePolicy);
+    core.threads(builder.threads);
+    UnaryOperator<dev.lowbit.optim.Optimizer> wrapper = builder.wrapper();
+    this.factory = () -> wrapper.apply(core.build());
+    this.core = factory.get();
+  }
+
+  // ------------------------------------------------------------------ the update
+
+  /**
+   * Updates one parameter on one device with its gradient (see the class description for the
+   * rule), then sets the parameter's gradient to zero.
+   *
+   * @param parameterId DJL's runtime id of the parameter
+   * @param weight the parameter's values on one device, updated in place
+   * @param grad the gradient (DJL passes the sum over devices)
+   * @throws NonFiniteGradientException under {@link dev.lowbit.optim.NonFinitePolicy#THROW}, naming
+   *     the parameter and the first bad element; the weight, its state and its gradient are left as
+   *     they were
+   * @throws IllegalArgumentException if the gradient's size differs from the weight's
+   */
+  @Override
+  public synchronized void update(String parameterId, NDArray weight, NDArray grad) {
+    if (grad.size() != weight.size()) {
+      throw new IllegalArgumentException(
+          "gradient of parameter " + label(parameterId, weight) + " has shape " + grad.getShape()
+              + ", the weight " + weight.getShape());
+    }
+    // Copies the engine makes while we look at the tensors land in scratch and die with it.
+    try (NDManager scratch = weight.getManager().newSubManager()) {
+      weight.tempAttach(scratch);
+      grad.tempAttach(scratch);
+      ParameterBinding binding = binding(parameterId, weight);
+      MemorySegment gradient = gradientValues(grad);
+      if (!binding.direct()) {
+        TensorMemory.copyOut(weight, binding.values());
+      }
+      schedule.forParameter(parameterId);
+      try {
+        core.step(binding.key(), gradient);
+      } catch (NonFiniteGradientException e) {
+        throw names.containsKey(parameterId)
+            ? e
+            : new NonFiniteGradientException(
+                label(parameterId, weight), e.index(),
+                gradient.getAtIndex(ValueLayout.JAVA_FLOAT, e.index()));
+      }
+      if (!binding.direct()) {
+        TensorMemory.copyIn(binding.values(), weight);
+      }
+      TensorMemory.zeroGradient(weight);
+    }
+  }
+
+  /** The gradient the core steps with: DJL's own in place, or a prepared copy. */
+  private MemorySegment gradientValues(NDArray grad) {
+    NDArray g = grad;
+    if (clipsItself) {
+      if (rescaleGrad != 1f) {
+        g = g.mul(rescaleGrad);
+      }
+      g = g.minimum(clipGrad);
+    }
+    MemorySegment own = TensorMemory.ownMemory(g);
+    if (own != null) {
+      return own;
+    }
+    MemorySegment copy = MemorySegment.ofArray(new float[Math.toIntExact(g.size())]);
+    TensorMemory.copyOut(g, copy);
+    return copy;
+  }
+
+  /** The binding of this (parameter, device), registering or re-binding it when needed. */
+  private ParameterBinding binding(String parameterId, NDArray weight) {
+    Slot slot = new Slot(parameterId, weight.getDevice());
+    ParameterBinding current = bindings.get(slot);
+    if (current != null && current.stillHolds(weight)) {
+      return current;
+    }
+    if (current == null) {
+      ParameterBinding fresh = ParameterBinding.of(keyFor(slot, weight), weight);
+      core.register(fresh.key(), fresh.shape(), fresh.values());
+      bindings.put(slot, fresh);
+      return fresh;
+    }
+    // The tensor (or its storage) was replaced: keep the state, follow the new memory.
+    ParameterBinding moved = ParameterBinding.of(current.key(), weight);
+    Map<Slot, ParameterBinding> next = new LinkedHashMap<>(bindings);
+    next.put(slot, moved);
+    try {
+      Path tmp = Files.createTempFile("lowbit-rebind-", ".safetensors");
+      try {
+        core.save(tmp);
+        replaceCore(next, tmp);
+      } finally {
+        Files.deleteIfExists(tmp);
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(
+          "parameter " + label(parameterId, weight) + ": moving its state to the tensor's new "
+              + "memory failed", e);
+    }
+    return moved;
+  }
+
+  /** The core key of a slot: the parameter's name if known, else DJL's runtime id. */
+  private String keyFor(Slot slot, NDArray weight) {
+    String name = names.get(slot.parameterId());
+    if (name == null && hasOverrides) {
+      throw new IllegalStateException(
+          "optOverride matches parameter names, but the name of parameter "
+              + label(slot.parameterId(), weight) + " is unknown: call bind(model) before "
+              + "training");
+    }
+    String base = name != null ? name : slot.parameterId();
+    Device first = firstDevice.computeIfAbsent(slot.parameterId(), id -> slot.device());
+    return first.equals(slot.device()) ? base : base + "@" + slot.device();
+  }
+
+  private String label(String parameterId, NDArray weight) {
+    String name = names.get(parameterId);
+    return name != null
+        ? "'" + name + "'"
+        : "'" + weight.getName() + "' " + weight.getShape() + " (DJL id " + parameterId + ")";
+  }
+
+  // ------------------------------------------------------------------ names and checkpoints
+
+  /**
+   * Learns the model's parameter names, so that parameters registered from now on are known by
+   * name: in error messages, in {@link LowBitBuilder#optOverride overrides} (which need it) and
+   * in checkpoints (which work without it). Call it before training.
+   *
+   * @param model the model being trained
+   */
+  public synchronized void bind(Model model) {
+    names.putAll(ParameterNames.byId(model));
+  }
+
+  /**
+   * Saves the optimizer state (moments, step counts, skipped steps, hyperparameters) keyed by the
+   * model's parameter names, as LowBit's safetensors checkpoint, crash-safely. Save the model's
+   * weights with DJL as usual.
+   *
+   * @param model the model this optimizer trains
+   * @param path the file to write (replaced if it exists)
+   * @throws IOException if writing fails
+   */
+  public synchronized void save(Model model, Path path) throws IOException {
+    Map<String, String> byId = ParameterNames.byId(model);
+    Map<String, String> renames = new HashMap<>();
+    for (Slot slot : bindings.keySet()) {
+      String name = byId.get(slot.parameterId());
+      if (name != null && !names.containsKey(slot.parameterId())) {
+        renames.put(slot.parameterId(), name);
+      }
+    }
+    names.putAll(byId);
+    if (renames.isEmpty()) {
+      core.save(path);
+      return;
+    }
+    Path absolute = path.toAbsolutePath();
+    Path tmp = Files.createTempFile(absolute.getParent(), "." + absolute.getFileName(), ".ids");
+    try {
+      core.save(tmp);
+      CheckpointKeys.rename(tmp, absolute, renames);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+
+  /**
+   * Loads a checkpoint written by {@link #save(Model, Path)} for this model, whose weights must
+   * already be loaded and initialized (call it after {@code trainer.initialize}). Every parameter
+   * that requires a gradient must be in the checkpoint with the same shape and state format. On
+   * any error the optimizer is left as it was.
+   *
+   * @param model the model to train
+   * @param path the checkpoint
+   * @throws IOException if the file cannot be read, is damaged or does not match (the message
+   *     says what)
+   */
+  public synchronized void load(Model model, Path path) throws IOException {
+    Map<String, String> byId = ParameterNames.byId(model);
+    Map<Slot, ParameterBinding> next = new LinkedHashMap<>();
+    for (Pair<String, Parameter> p : model.getBlock().getParameters()) {
+      Parameter parameter = p.getValue();
+      if (!parameter.requiresGradient()) {
+        continue;
+      }
+      if (!parameter.isInitialized()) {
+        throw new IllegalStateException(
+            "parameter '" + p.getKey() + "' is not initialized: call trainer.initialize first");
+      }
+      NDArray array = parameter.getArray();
+      try (NDManager scratch = array.getManager().newSubManager()) {
+        array.tempAttach(scratch);
+        next.put(new Slot(parameter.getId(), array.getDevice()),
+            ParameterBinding.of(p.getKey(), array));
+      }
+    }
+    replaceCore(next, path);
+    names.putAll(byId);
+    firstDevice.clear();
+    for (Slot slot : next.keySet()) {
+      firstDevice.put(slot.parameterId(), slot.device());
+    }
+  }
+
+  /** Registers the bindings in a fresh core, loads the state file into it, and swaps it in. */
+  private void replaceCore(Map<Slot, ParameterBinding> next, Path stateFile) throws IOException {
+    dev.lowbit.optim.Optimizer fresh = factory.get();
+    try {
+      for (ParameterBinding b : next.values()) {
+        fresh.register(b.key(), b.shape(), b.values());
+      }
+      fresh.load(stateFile);
+    } catch (IOException | RuntimeException e) {
+      fresh.close();
+      throw e;
+    }
+    core.close();
+    core = fresh;
+    bindings = next;
+  }
+
+  // ------------------------------------------------------------------ accounting
+
+  /**
+   * The exact bytes of optimizer state held, over all parameters and devices.
+   *
+   * @return the byte count
+   */
+  public synchronized long stateBytes() {
+    return core.stateBytes();
+  }
+
+  /**
+   * Parameter steps skipped under {@link dev.lowbit.optim.NonFinitePolicy#SKIP}.
+   *
+   * @return the count
+   */
+  public synchronized long skippedSteps() {
+    return core.skippedSteps();
+  }
+
+  /**
+   * Whether each registered (parameter, device) is stepped in its tensor's own memory, by core
+   * key; for tests.
+   *
+   * @return core key to true for in place, false for the copy path
+   */
+  synchronized Map<String, Boolean> inPlaceByKey() {
+    Map<String, Boolean> out = new LinkedHashMap<>();
+    for (ParameterBinding b : bindings.values()) {
+      out.put(b.key(), b.direct());
+    }
+    return out;
+  }
+
+  /**
+   * The form of the update rule this optimizer follows.
+   *
+   * @return the semantics
+   */
+  public Semantics semantics() {
+    return semantics;
+  }
+
+  /**
+   * Sets every gradient of the model to zero: after catching a
+   * {@link NonFiniteGradientException}, call it before the next batch, or the gradients of that
+   * batch add to the next one (DJL updates, and clears, one parameter at a time: the parameters
+   * after the failing one still hold their gradients).
+   *
+   * @param model the model
+   */
+  public static void zeroGradients(Model model) {
+    List<NDArray> arrays = new ArrayList<>();
+    for (Pair<String, Parameter> p : model.getBlock().getParameters()) {
+      if (p.getValue().isInitialized() && p.getValue().requiresGradient()) {
+        arrays.add(p.getValue().getArray());
+      }
+    }
+    for (NDArray a : arrays) {
+      try (NDManager scratch = a.getManager().newSubManager()) {
+        a.tempAttach(scratch);
+        TensorMemory.zeroGradient(a);
+      }
+    }
+  }
+
+  /** Frees the optimizer state. The optimizer cannot update afterwards. */
+  @Override
+  public synchronized void close() {
+    core.close();
+  }
+}

@@ -1,0 +1,118 @@
+package dev.lowbit.djl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.training.tracker.Tracker;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Checkpoints keyed by parameter names resume bit-identically in a new Model and Trainer. */
+class CheckpointTest {
+
+  @TempDir Path dir;
+
+  private static Supplier<LowBitOptimizer> preset(String precision) {
+    return switch (precision) {
+      case "8bit" -> () -> LowBit.adamW8bit().optLearningRateTracker(Tracker.fixed(1e-2f)).build();
+      case "4bit" -> () -> LowBit.adamW4bit().optLearningRateTracker(Tracker.fixed(1e-2f)).build();
+      case "shampoo4bit" -> () -> LowBit.shampoo4bit()
+          .optStatisticsInterval(2)
+          .optInverseRootInterval(4)
+          .optPrecision(dev.lowbit.optim.Precision.BLOCKWISE_8BIT)
+          .optLearningRateTracker(Tracker.fixed(1e-2f))
+          .build();
+      default -> () -> LowBit.adamW32().optLearningRateTracker(Tracker.fixed(1e-2f)).build();
+    };
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"8bit", "4bit", "shampoo4bit"})
+  void resumesBitIdenticallyInANewModelAndTrainer(String precision) throws IOException {
+    Path checkpoint = dir.resolve("optimizer.safetensors");
+    Map<String, float[]> atSave;
+    Map<String, float[]> reference;
+    try (LowBitOptimizer optimizer = preset(precision).get();
+        TinyMlp mlp = new TinyMlp(optimizer, 1)) {
+      for (int step = 0; step < 8; step++) {
+        mlp.train(step);
+      }
+      optimizer.save(mlp.model(), checkpoint);
+      atSave = mlp.weights();
+      for (int step = 8; step < 16; step++) {
+        mlp.train(step);
+      }
+      reference = mlp.weights();
+    }
+    String header = header(checkpoint);
+    assertTrue(header.contains("\"01Linear_weight/"), header);
+    assertFalse(header.contains("uid-"), "runtime ids left in the checkpoint: " + header);
+
+    try (LowBitOptimizer optimizer = preset(precision).get();
+        TinyMlp mlp = new TinyMlp(optimizer, 2)) {
+      mlp.setWeights(atSave);
+      optimizer.load(mlp.model(), checkpoint);
+      for (int step = 8; step < 16; step++) {
+        mlp.train(step);
+      }
+      GradientAndFailureTest.assertWeightsEqual(reference, mlp.weights());
+      // Once loaded, keys are names, and saving again writes the same layout directly.
+      Path again = dir.resolve("again.safetensors");
+      optimizer.save(mlp.model(), again);
+      assertTrue(header(again).contains("\"01Linear_weight/"));
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"8bit"})
+  void aMismatchedCheckpointIsRefusedAndTheOptimizerKeepsWorking(String precision)
+      throws IOException {
+    Path checkpoint = dir.resolve("fp32.safetensors");
+    try (LowBitOptimizer optimizer = preset("fp32").get();
+        TinyMlp mlp = new TinyMlp(optimizer, 1)) {
+      mlp.train(0);
+      optimizer.save(mlp.model(), checkpoint);
+    }
+    try (LowBitOptimizer optimizer = preset(precision).get();
+        TinyMlp mlp = new TinyMlp(optimizer, 1);
+        LowBitOptimizer twin = preset(precision).get();
+        TinyMlp reference = new TinyMlp(twin, 1)) {
+      mlp.train(0);
+      reference.train(0);
+      long bytes = optimizer.stateBytes();
+      IOException e = assertThrows(IOException.class, () -> optimizer.load(mlp.model(), checkpoint));
+      assertTrue(e.getMessage().contains("fp32.safetensors"), e.getMessage());
+      assertEquals(bytes, optimizer.stateBytes());
+      mlp.train(1);
+      reference.train(1);
+      GradientAndFailureTest.assertWeightsEqual(reference.weights(), mlp.weights());
+    }
+  }
+
+  private static String header(Path file) throws IOException {
+    byte[] bytes = Files.readAllBytes(file);
+    long length = ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+    return new String(bytes, 8, (int) length, StandardCharsets.UTF_8);
+  }
+
+  @org.junit.jupiter.api.Test
+  void tokenReplacementTouchesWholeKeysOnly() {
+    String text = "{\"uid-1-3/m\":1,\"uid-1-30/m\":2,\"[\\\"uid-1-3\\\"]\":\"uid-1-3@gpu(1)\"}";
+    String renamed = CheckpointKeys.replaceTokens(text, Map.of("uid-1-3", "01Linear_weight"));
+    assertEquals(
+        "{\"01Linear_weight/m\":1,\"uid-1-30/m\":2,\"[\\\"01Linear_weight\\\"]\":"
+            + "\"01Linear_weight@gpu(1)\"}",
+        renamed);
+  }
+}

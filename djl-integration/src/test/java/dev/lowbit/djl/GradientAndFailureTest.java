@@ -1,0 +1,135 @@
+package dev.lowbit.djl;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.nn.Parameter;
+import ai.djl.util.Pair;
+import dev.lowbit.optim.NonFiniteGradientException;
+import dev.lowbit.optim.NonFinitePolicy;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Gradients are cleared after each step; a non-finite gradient writes nothing. */
+class GradientAndFailureTest {
+
+  @Test
+  void everyGradientIsZeroAfterTheStep() {
+    try (LowBitOptimizer optimizer = LowBit.adamW8bit().build();
+        TinyMlp mlp = new TinyMlp(optimizer, 1)) {
+      for (int step = 0; step < 3; step++) {
+        mlp.backward(step);
+        for (Pair<String, Parameter> p : mlp.model().getBlock().getParameters()) {
+          assertTrue(maxAbs(p.getValue().getArray().getGradient()) > 0, p.getKey());
+        }
+        mlp.trainer().step();
+        for (Pair<String, Parameter> p : mlp.model().getBlock().getParameters()) {
+          assertEquals(0f, maxAbs(p.getValue().getArray().getGradient()), p.getKey());
+        }
+      }
+    }
+  }
+
+  @Test
+  void nonFiniteGradientUnderThrowLeavesTheModelAndTheStateUntouched() {
+    Map<String, float[]> reference;
+    try (LowBitOptimizer optimizer = LowBit.adamW8bit().optLearningRateTracker(
+            ai.djl.training.tracker.Tracker.fixed(1e-2f)).build();
+        TinyMlp mlp = new TinyMlp(optimizer, 1)) {
+      for (int step = 0; step < 6; step++) {
+        mlp.train(step);
+      }
+      reference = mlp.weights();
+    }
+    try (LowBitOptimizer optimizer = LowBit.adamW8bit().optLearningRateTracker(
+            ai.djl.training.tracker.Tracker.fixed(1e-2f)).build();
+        TinyMlp mlp = new TinyMlp(optimizer, 1)) {
+      for (int step = 0; step < 3; step++) {
+        mlp.train(step);
+      }
+      Map<String, float[]> before = mlp.weights();
+      mlp.backward(99);
+      for (Pair<String, Parameter> p : mlp.model().getBlock().getParameters()) {
+        p.getValue().getArray().getGradient().set(new NDIndex("0"), Float.NaN);
+      }
+      NonFiniteGradientException e =
+          assertThrows(NonFiniteGradientException.class, () -> mlp.trainer().step());
+      assertEquals(0, e.index());
+      assertWeightsEqual(before, mlp.weights());
+      // The bad batch never reached the state: after clearing the gradients, training goes on
+      // exactly as if it had not happened.
+      LowBitOptimizer.zeroGradients(mlp.model());
+      for (int step = 3; step < 6; step++) {
+        mlp.train(step);
+      }
+      assertWeightsEqual(reference, mlp.weights());
+    }
+  }
+
+  @Test
+  void errorNamesTheParameterAndItsGradientStaysForInspection() {
+    try (LowBitOptimizer optimizer = LowBit.adamW().build();
+        TinyMlp mlp = new TinyMlp(optimizer, 1)) {
+      optimizer.bind(mlp.model());
+      mlp.train(0);
+      mlp.backward(1);
+      NDArray weight = mlp.parameter("03Linear_weight");
+      float[] before = weight.toFloatArray();
+      weight.getGradient().set(new NDIndex("1, 2"), Float.POSITIVE_INFINITY);
+      NonFiniteGradientException e =
+          assertThrows(NonFiniteGradientException.class, () -> mlp.trainer().step());
+      assertEquals("03Linear_weight", e.parameterName());
+      assertEquals(TinyMlp.HIDDEN + 2, e.index());
+      assertArrayEquals(before, weight.toFloatArray());
+      assertEquals(Float.POSITIVE_INFINITY, weight.getGradient().getFloat(1, 2));
+    }
+  }
+
+  @Test
+  void withoutNamesTheErrorShowsDjlsIdAndShape() {
+    try (LowBitOptimizer optimizer = LowBit.adamW().build();
+        TinyMlp mlp = new TinyMlp(optimizer, 1)) {
+      mlp.backward(0);
+      for (Pair<String, Parameter> p : mlp.model().getBlock().getParameters()) {
+        p.getValue().getArray().getGradient().set(new NDIndex("0"), Float.NaN);
+      }
+      NonFiniteGradientException e =
+          assertThrows(NonFiniteGradientException.class, () -> mlp.trainer().step());
+      assertTrue(e.getMessage().contains("DJL id uid-"), e.getMessage());
+    }
+  }
+
+  @Test
+  void skipPolicySkipsTheBadParameterClearsItsGradientAndStepsTheOthers() {
+    try (LowBitOptimizer optimizer =
+            LowBit.adamW().optNonFinitePolicy(NonFinitePolicy.SKIP).build();
+        TinyMlp mlp = new TinyMlp(optimizer, 1)) {
+      mlp.train(0);
+      Map<String, float[]> before = mlp.weights();
+      mlp.backward(1);
+      mlp.parameter("01Linear_bias").getGradient().set(new NDIndex("3"), Float.NaN);
+      mlp.trainer().step();
+      assertEquals(1, optimizer.skippedSteps());
+      Map<String, float[]> after = mlp.weights();
+      assertArrayEquals(before.get("01Linear_bias"), after.get("01Linear_bias"));
+      assertFalse(java.util.Arrays.equals(before.get("01Linear_weight"), after.get("01Linear_weight")));
+      assertEquals(0f, maxAbs(mlp.parameter("01Linear_bias").getGradient()));
+    }
+  }
+
+  private static float maxAbs(NDArray array) {
+    return array.abs().max().getFloat();
+  }
+
+  static void assertWeightsEqual(Map<String, float[]> expected, Map<String, float[]> actual) {
+    assertEquals(expected.keySet(), actual.keySet());
+    for (String name : expected.keySet()) {
+      assertArrayEquals(expected.get(name), actual.get(name), name);
+    }
+  }
+}

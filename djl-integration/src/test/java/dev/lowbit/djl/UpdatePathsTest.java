@@ -1,0 +1,159 @@
+package dev.lowbit.djl;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.tracker.Tracker;
+import dev.lowbit.optim.Precision;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link LowBitOptimizer#update} on hand-made tensors: the in-place path, the copy path for
+ * views and other dtypes, following a tensor whose storage changed, and the builders' checks.
+ */
+class UpdatePathsTest {
+
+  private static final float[] GRAD = {0.5f, -1f, 0.25f, 2f, -0.75f, 1.5f};
+
+  /** Three Adam steps on a 2x3 parameter held as {@code weight}, returning its final values. */
+  private static float[] threeSteps(Supplier<LowBitOptimizer> optimizer, NDManager m,
+      java.util.function.Function<float[], NDArray> makeWeight) {
+    float[] start = {1f, 2f, 3f, 4f, 5f, 6f};
+    try (LowBitOptimizer o = optimizer.get()) {
+      NDArray weight = makeWeight.apply(start);
+      for (int step = 0; step < 3; step++) {
+        o.update("p", weight, m.create(GRAD, new Shape(2, 3)));
+      }
+      return weight.toType(DataType.FLOAT32, false).toFloatArray();
+    }
+  }
+
+  private static Supplier<LowBitOptimizer> adam() {
+    return () -> LowBit.adam().optLearningRateTracker(Tracker.fixed(0.1f)).build();
+  }
+
+  @Test
+  void viewsAndOtherDtypesTakeTheCopyPathWithTheSameResult() {
+    try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+      float[] direct = threeSteps(adam(), m, v -> m.create(v, new Shape(2, 3)));
+      // The same logical 2x3 tensor as a transposed view of a 3x2 base.
+      NDArray[] base = new NDArray[1];
+      float[] viaView = threeSteps(adam(), m, v -> {
+        float[] transposed = new float[6];
+        for (int i = 0; i < 2; i++) {
+          for (int j = 0; j < 3; j++) {
+            transposed[j * 2 + i] = v[i * 3 + j];
+          }
+        }
+        base[0] = m.create(transposed, new Shape(3, 2));
+        NDArray view = base[0].transpose();
+        assertNull(TensorMemory.ownMemory(view), "a transposed view is not contiguous");
+        return view;
+      });
+      float[] viaDouble = threeSteps(adam(), m,
+          v -> m.create(v, new Shape(2, 3)).toType(DataType.FLOAT64, false));
+      assertArrayEquals(direct, viaView);
+      assertArrayEquals(direct, base[0].transpose().toFloatArray());
+      // float64 storage rounds each step's result to double and back: equal to float precision.
+      assertArrayEquals(direct, viaDouble, 1e-6f);
+      assertTrue(direct[0] < 1f, "the step moved the weight");
+    }
+  }
+
+  @Test
+  void aTrainersParametersAreSteppedInTheirOwnMemory() {
+    try (LowBitOptimizer o = LowBit.adamW8bit().build();
+        TinyMlp mlp = new TinyMlp(o, 1)) {
+      o.bind(mlp.model());
+      mlp.train(0);
+      assertEquals(
+          java.util.Map.of("01Linear_weight", true, "01Linear_bias", true,
+              "03Linear_weight", true, "03Linear_bias", true),
+          o.inPlaceByKey());
+    }
+  }
+
+  @Test
+  void aReplacedTensorKeepsItsState() {
+    try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+      float[] sameTensor = threeSteps(adam(), m, v -> m.create(v, new Shape(2, 3)));
+      try (LowBitOptimizer o = adam().get()) {
+        NDArray weight = m.create(new float[] {1f, 2f, 3f, 4f, 5f, 6f}, new Shape(2, 3));
+        o.update("p", weight, m.create(GRAD, new Shape(2, 3)));
+        // DJL replaces a parameter's array, for example when parameters are loaded again.
+        NDArray replaced = weight.duplicate();
+        o.update("p", replaced, m.create(GRAD, new Shape(2, 3)));
+        o.update("p", replaced, m.create(GRAD, new Shape(2, 3)));
+        assertArrayEquals(sameTensor, replaced.toFloatArray());
+      }
+    }
+  }
+
+  @Test
+  void aGradientOfAnotherSizeIsRefusedNamingTheParameter() {
+    try (NDManager m = NDManager.newBaseManager("PyTorch");
+        LowBitOptimizer o = adam().get()) {
+      NDArray weight = m.zeros(new Shape(2, 3));
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> o.update("p", weight, m.zeros(new Shape(3))));
+      assertTrue(e.getMessage().contains("(DJL id p)"), e.getMessage());
+      assertArrayEquals(new float[6], weight.toFloatArray());
+    }
+  }
+
+  @Test
+  void buildersRefuseBadOptionsNamingThem() {
+    assertMessage("clipGrad", () -> LowBit.adam().optClipGrad(0f).build());
+    assertMessage("rescaleGrad", () -> LowBit.adam().setRescaleGrad(0f).build());
+    assertMessage("beta1", () -> LowBit.adam().optBeta1(1f).build());
+    assertMessage("epsilon", () -> LowBit.adam().optEpsilon(-1f).build());
+    assertMessage("momentum", () -> LowBit.sgd().optMomentum(1.5f).build());
+    assertMessage("threads", () -> LowBit.adamW8bit().optThreads(0).build());
+    assertMessage("minQuantizedSize", () -> LowBit.adamW8bit().optMinQuantizedSize(-1).build());
+    assertMessage("optBeginNumUpdate", () -> LowBit.adam().optBeginNumUpdate(10));
+    assertMessage("weightDecay", () -> LowBit.adamW().optWeightDecays(-0.1f).build());
+  }
+
+  @Test
+  void overridesNeedTheModelsNames() {
+    try (NDManager m = NDManager.newBaseManager("PyTorch");
+        LowBitOptimizer o = LowBit.adamW8bit().optOverride(".*bias", Precision.FP32).build()) {
+      IllegalStateException e = assertThrows(IllegalStateException.class,
+          () -> o.update("p", m.zeros(new Shape(4)), m.zeros(new Shape(4))));
+      assertTrue(e.getMessage().contains("bind(model)"), e.getMessage());
+    }
+  }
+
+  @Test
+  void overridesApplyByName() {
+    long pinned;
+    long unpinned;
+    try (LowBitOptimizer o = LowBit.adamW8bit().optOverride("01Linear_weight", Precision.FP32)
+            .build();
+        TinyMlp mlp = new TinyMlp(o, 1)) {
+      o.bind(mlp.model());
+      mlp.train(0);
+      pinned = o.stateBytes();
+    }
+    try (LowBitOptimizer o = LowBit.adamW8bit().build();
+        TinyMlp mlp = new TinyMlp(o, 1)) {
+      mlp.train(0);
+      unpinned = o.stateBytes();
+    }
+    // 01Linear_weight (8192 elements) in float32: 8 bytes per element instead of 2 + scales.
+    assertEquals(unpinned + 8L * 8192 - 2 * (8192 + 32 * 4), pinned);
+  }
+
+  private static void assertMessage(String option, Runnable build) {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, build::run);
+    assertTrue(e.getMessage().contains(option), option + ": " + e.getMessage());
+  }
+}

@@ -1,0 +1,278 @@
+package dev.lowbit.kernels;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The Vector API implementation: the same bytes as {@link ScalarKernels} for every method, state
+ * combination, segment kind and thread count, computed with vectors of 128, 256 or 512 bits.
+ *
+ * <p>Work is cut into the scalar reference's chunks of {@link SquareSums#CHUNK} elements (the unit
+ * split over threads), and each chunk into tiles of whole blocks (at least {@value #MIN_TILE}
+ * elements). Per tile, in one pass over the tensor's memory: decode the old moments into small
+ * float tiles that stay in the L1 cache, run the update (writing the parameter and the new
+ * moments into the tiles), then per block compute the new scale {@code max |x|} and requantize.
+ * Float32 moments are updated in place without a tile. A rank-1 second moment first needs its new
+ * maxima ({@link SimdRank1Maxima}); a factorized one first updates its statistics
+ * ({@link FactorizedStats}, shared with the scalar reference).
+ *
+ * <p>Code-book encoding is vectorized too: see {@link SimdCodeBook}.
+ */
+public final class SimdKernels implements OptimizerKernels {
+
+  /** Smallest tile: large enough to amortize per-tile work, small enough for L1. */
+  private static final int MIN_TILE = 1024;
+
+  private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+
+  private final SimdShape shape;
+
+  /**
+   * The kernels at the default width: {@code -Ddev.lowbit.kernels.simd.bits} if set, else the
+   * platform's preferred vector width (at most 512 bits).
+   *
+   * @throws IllegalArgumentException if the property is not 128, 256 or 512
+   * @throws UnsupportedOperationException if the platform's vectors are narrower than 128 bits
+   */
+  public SimdKernels() {
+    this(SimdShape.defaultBits());
+  }
+
+  /**
+   * The kernels at a given width (tests use this to run the narrower paths on a wide machine).
+   *
+   * @param vectorBits 128, 256 or 512
+   * @throws IllegalArgumentException for any other width
+   */
+  public SimdKernels(int vectorBits) {
+    this.shape = SimdShape.of(vectorBits);
+  }
+
+  @Override
+  public String name() {
+    return "simd-" + shape.bits();
+  }
+
+  @Override
+  public long firstNonFinite(MemorySegment values, long length) {
+    VectorSpecies<Float> floats = shape.floats();
+    long bound = floats.loopBound(length);
+    long i = 0;
+    for (; i < bound; i += floats.length()) {
+      IntVector exponent =
+          FloatVector.fromMemorySegment(floats, values, i * Float.BYTES, ORDER)
+              .reinterpretAsInts()
+              .and(0x7F800000);
+      VectorMask<Integer> bad = exponent.compare(VectorOperators.EQ, 0x7F800000);
+      if (bad.anyTrue()) {
+        return i + bad.firstTrue();
+      }
+    }
+    for (; i < length; i++) {
+      if (!Float.isFinite(Codes.getFloat(values, i))) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  @Override
+  public double sumOfSquares(MemorySegment values, long length, int threads) {
+    int usable = KernelPool.usable(threads, values);
+    long chunks = ScalarKernels.chunkCount(length);
+    double[] sums = new double[Math.toIntExact(chunks)];
+    KernelPool.splitChunks(
+        chunks,
+        usable,
+        (from, to) -> {
+          for (long c = from; c < to; c++) {
+            long start = c * SquareSums.CHUNK;
+            sums[(int) c] =
+                SimdSquareSums.chunk(shape, values, start, ScalarKernels.chunkLength(length, start));
+          }
+        });
+    double total = 0.0;
+    for (double sum : sums) {
+      total += sum;
+    }
+    return total;
+  }
+
+  @Override
+  public void adam(
+      AdamScalars s,
+      MemorySegment param,
+      MemorySegment grad,
+      long length,
+      MomentState m,
+      MomentState v,
+      int threads) {
+    MomentChunks.of(m, "m"); // the scalar reference's check of m, with its message
+    if (length == 0) {
+      return;
+    }
+    int usable = KernelPool.usable(threads, Segments.of(param, grad, m, v));
+    float[] newRows = null;
+    float[] newCols = null;
+    float[] meanRow = null;
+    switch (v) {
+      case Rank1Moment r -> {
+        Rank1Maxima.Scales scales =
+            SimdRank1Maxima.compute(shape, s, param, grad, r, length, usable);
+        newRows = scales.rows();
+        newCols = scales.cols();
+      }
+      case FactorizedMoment f -> meanRow = FactorizedStats.update(s, param, grad, f, usable);
+      default -> MomentChunks.of(v, "v");
+    }
+    int tile = tileSize(m, v);
+    float[] rows = newRows;
+    float[] cols = newCols;
+    float[] means = meanRow;
+    KernelPool.splitChunks(
+        ScalarKernels.chunkCount(length),
+        usable,
+        (from, to) -> {
+          Scratch scratch = new Scratch(tile);
+          for (long c = from; c < to; c++) {
+            long chunkStart = c * SquareSums.CHUNK;
+            int chunkLength = ScalarKernels.chunkLength(length, chunkStart);
+            for (int off = 0; off < chunkLength; off += tile) {
+              adamTile(
+                  s, param, grad, chunkStart + off, Math.min(tile, chunkLength - off), m, v, rows,
+                  cols, means, scratch);
+            }
+          }
+        });
+    Codes.clearPadding(m, length);
+    Codes.clearPadding(v, length);
+    if (v instanceof Rank1Moment r) {
+      MemorySegment.copy(newRows, 0, r.rowScales(), Codes.FLOAT, 0, newRows.length);
+      MemorySegment.copy(newCols, 0, r.colScales(), Codes.FLOAT, 0, newCols.length);
+    }
+  }
+
+  /** One tile of an Adam step: decode, update, requantize. */
+  private void adamTile(
+      AdamScalars s,
+      MemorySegment param,
+      MemorySegment grad,
+      long start,
+      int n,
+      MomentState m,
+      MomentState v,
+      float[] newRows,
+      float[] newCols,
+      float[] meanRow,
+      Scratch t) {
+    if (m instanceof Fp32Moment fm && v instanceof Fp32Moment fv) {
+      SimdUpdate.adamFp32(shape, s, param, grad, start, n, fm.values(), fv.values());
+      return;
+    }
+    switch (m) {
+      case Fp32Moment f -> MemorySegment.copy(f.values(), Codes.FLOAT, start * Float.BYTES, t.m, 0, n);
+      case BlockwiseMoment b -> SimdMomentTiles.loadBlockwise(shape, b, start, n, t.m, t.index);
+      default -> throw new IllegalStateException("checked by MomentChunks.of");
+    }
+    switch (v) {
+      case Fp32Moment f -> MemorySegment.copy(f.values(), Codes.FLOAT, start * Float.BYTES, t.v, 0, n);
+      case BlockwiseMoment b -> SimdMomentTiles.loadBlockwise(shape, b, start, n, t.v, t.index);
+      case Rank1Moment r -> SimdMomentTiles.loadRank1(shape, r, start, n, t.v, t.scales, t.index);
+      case FactorizedMoment f -> SimdMomentTiles.loadFactorized(shape, f, meanRow, start, n, t.v);
+    }
+    SimdUpdate.adam(shape, s, param, grad, start, n, t.m, t.v, v instanceof FactorizedMoment);
+    switch (m) {
+      case Fp32Moment f -> MemorySegment.copy(t.m, 0, f.values(), Codes.FLOAT, start * Float.BYTES, n);
+      case BlockwiseMoment b -> SimdMomentTiles.storeBlockwise(shape, b, start, n, t.m, t.index);
+      default -> throw new IllegalStateException("checked by MomentChunks.of");
+    }
+    switch (v) {
+      case Fp32Moment f -> MemorySegment.copy(t.v, 0, f.values(), Codes.FLOAT, start * Float.BYTES, n);
+      case BlockwiseMoment b -> SimdMomentTiles.storeBlockwise(shape, b, start, n, t.v, t.index);
+      case Rank1Moment r ->
+          SimdMomentTiles.storeRank1(shape, r, start, n, t.v, newRows, newCols, t.scales, t.index);
+      case FactorizedMoment f -> {
+        // The statistics were updated before the pass; v itself is never stored.
+      }
+    }
+  }
+
+  @Override
+  public void sgd(
+      SgdScalars s,
+      MemorySegment param,
+      MemorySegment grad,
+      long length,
+      MomentState buffer,
+      int threads) {
+    MomentChunks.of(buffer, "buffer");
+    int usable = KernelPool.usable(threads, Segments.of(param, grad, buffer));
+    int tile = tileSize(buffer, buffer);
+    KernelPool.splitChunks(
+        ScalarKernels.chunkCount(length),
+        usable,
+        (from, to) -> {
+          Scratch scratch = new Scratch(tile);
+          for (long c = from; c < to; c++) {
+            long chunkStart = c * SquareSums.CHUNK;
+            int chunkLength = ScalarKernels.chunkLength(length, chunkStart);
+            for (int off = 0; off < chunkLength; off += tile) {
+              sgdTile(s, param, grad, chunkStart + off, Math.min(tile, chunkLength - off), buffer, scratch);
+            }
+          }
+        });
+    Codes.clearPadding(buffer, length);
+  }
+
+  private void sgdTile(
+      SgdScalars s,
+      MemorySegment param,
+      MemorySegment grad,
+      long start,
+      int n,
+      MomentState buffer,
+      Scratch t) {
+    if (buffer instanceof Fp32Moment f) {
+      SimdUpdate.sgdFp32(shape, s, param, grad, start, n, f.values());
+      return;
+    }
+    BlockwiseMoment b = (BlockwiseMoment) buffer;
+    if (!s.firstStep()) {
+      SimdMomentTiles.loadBlockwise(shape, b, start, n, t.m, t.index);
+    }
+    SimdUpdate.sgd(shape, s, param, grad, start, n, t.m);
+    SimdMomentTiles.storeBlockwise(shape, b, start, n, t.m, t.index);
+  }
+
+  /** Tile length: whole blocks of both moments, at least {@link #MIN_TILE}, at most a chunk. */
+  private static int tileSize(MomentState m, MomentState v) {
+    int tile = MIN_TILE;
+    if (m instanceof BlockwiseMoment b) {
+      tile = Math.max(tile, b.blockSize());
+    }
+    if (v instanceof BlockwiseMoment b) {
+      tile = Math.max(tile, b.blockSize());
+    }
+    return Math.min(tile, SquareSums.CHUNK);
+  }
+
+  /** One worker's tiles: decoded moments, element scales and gather indices. */
+  private static final class Scratch {
+    final float[] m;
+    final float[] v;
+    final float[] scales;
+    final int[] index;
+
+    Scratch(int tile) {
+      m = new float[tile];
+      v = new float[tile];
+      scales = new float[tile];
+      index = new int[tile];
+    }
+  }
+}

@@ -1,0 +1,125 @@
+package dev.lowbit.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.ResourceBundle;
+import org.junit.jupiter.api.Test;
+
+/** The provider's selection rule: what is chosen, what is logged, what is an error. */
+class KernelsTest {
+
+  /** A stand-in for the SIMD kernels (only its identity matters here). */
+  private static final OptimizerKernels FAKE_SIMD =
+      new OptimizerKernels() {
+        @Override
+        public String name() {
+          return "simd-test";
+        }
+
+        @Override
+        public long firstNonFinite(java.lang.foreign.MemorySegment values, long length) {
+          throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public double sumOfSquares(java.lang.foreign.MemorySegment values, long length, int threads) {
+          throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void adam(
+            AdamScalars s, java.lang.foreign.MemorySegment param,
+            java.lang.foreign.MemorySegment grad, long length, MomentState m, MomentState v,
+            int threads) {
+          throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void sgd(
+            SgdScalars s, java.lang.foreign.MemorySegment param,
+            java.lang.foreign.MemorySegment grad, long length, MomentState buffer, int threads) {
+          throw new UnsupportedOperationException();
+        }
+      };
+
+  private static final Kernels.SimdAttempt AVAILABLE = new Kernels.SimdAttempt(FAKE_SIMD, List.of());
+  private static final Kernels.SimdAttempt MISSING =
+      new Kernels.SimdAttempt(
+          null, List.of("jdk.incubator.vector is not in the boot layer", "second reason"));
+
+  @Test
+  void simdIsChosenWhenAvailableWithOneInfoLine() {
+    RecordingLogger log = new RecordingLogger();
+    Kernels.Choice choice = Kernels.choose(null, AVAILABLE, log);
+    assertSame(FAKE_SIMD, choice.kernels());
+    assertNull(choice.error());
+    assertEquals(List.of("INFO kernels: simd-test (Vector API)"), log.lines);
+  }
+
+  @Test
+  void fallbackLogsOneWarningPerReasonAndOneInfoLine() {
+    RecordingLogger log = new RecordingLogger();
+    Kernels.Choice choice = Kernels.choose(null, MISSING, log);
+    assertSame(Kernels.scalar(), choice.kernels());
+    assertEquals(3, log.lines.size(), log.lines.toString());
+    assertTrue(log.lines.get(0).startsWith("WARNING") && log.lines.get(0).contains("boot layer"));
+    assertTrue(log.lines.get(1).startsWith("WARNING") && log.lines.get(1).contains("second reason"));
+    assertTrue(log.lines.get(2).startsWith("INFO kernels: scalar"));
+  }
+
+  @Test
+  void thePropertyForcesScalarEvenWhenSimdIsAvailable() {
+    RecordingLogger log = new RecordingLogger();
+    Kernels.Choice choice = Kernels.choose(" Scalar ", AVAILABLE, log);
+    assertSame(Kernels.scalar(), choice.kernels());
+    assertEquals(1, log.lines.size());
+    assertTrue(log.lines.get(0).contains("forced"));
+  }
+
+  @Test
+  void forcingSimdWhereItCannotRunIsAnErrorThatSaysWhy() {
+    Kernels.Choice choice = Kernels.choose("simd", MISSING, new RecordingLogger());
+    assertNull(choice.kernels());
+    assertTrue(choice.error().contains("-Ddev.lowbit.kernels=simd"), choice.error());
+    assertTrue(choice.error().contains("boot layer"), choice.error());
+    assertSame(FAKE_SIMD, Kernels.choose("simd", AVAILABLE, new RecordingLogger()).kernels());
+  }
+
+  @Test
+  void anUnknownPropertyValueIsAnErrorNamingTheProperty() {
+    Kernels.Choice choice = Kernels.choose("gpu", AVAILABLE, new RecordingLogger());
+    assertNull(choice.kernels());
+    assertEquals("-Ddev.lowbit.kernels must be 'scalar' or 'simd', got 'gpu'", choice.error());
+  }
+
+  /** Collects "LEVEL message" lines. */
+  private static final class RecordingLogger implements System.Logger {
+    final List<String> lines = new ArrayList<>();
+
+    @Override
+    public String getName() {
+      return "test";
+    }
+
+    @Override
+    public boolean isLoggable(Level level) {
+      return true;
+    }
+
+    @Override
+    public void log(Level level, ResourceBundle bundle, String msg, Throwable thrown) {
+      lines.add(level.getName() + " " + msg);
+    }
+
+    @Override
+    public void log(Level level, ResourceBundle bundle, String format, Object... params) {
+      lines.add(level.getName() + " " + format);
+    }
+  }
+}

@@ -1,0 +1,226 @@
+package dev.lowbit.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.lowbit.kernels.SimdTestCase.Fill;
+import dev.lowbit.kernels.SimdTestCase.Spec;
+import dev.lowbit.quant.CodeBook;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * {@link SimdKernels} against {@link ScalarKernels}, the reference: the same inputs, every output
+ * byte compared. Covers every vector width, every state combination, lengths that hit every tail,
+ * Adam/AdamW/L2/DJL-mode scalars with and without clipping, SGD (plain, Nesterov, first step),
+ * heap and native segments, and 1 and 2 threads.
+ */
+class SimdKernelsEqualityTest {
+
+  private static final int[] LENGTHS = {1, 7, 127, 128, 129, 255, 256, 257, 4097};
+  private static final int[] WIDTHS = {512, 256, 128};
+
+  private static final List<Spec> M_SPECS =
+      List.of(
+          Spec.fp32(),
+          Spec.blockwise(CodeBook.DYNAMIC_SIGNED_8, 256),
+          Spec.blockwise(CodeBook.DE_SIGNED_4, 128));
+
+  private static final List<Spec> V_SPECS =
+      List.of(
+          Spec.fp32(),
+          Spec.blockwise(CodeBook.DYNAMIC_UNSIGNED_8, 256),
+          Spec.blockwise(CodeBook.LINEAR_4, 128),
+          Spec.rank1(CodeBook.LINEAR_4),
+          Spec.factorized());
+
+  /** AdamW, Adam with L2 and clipping, DJL's Adam (eps outside the correction), a rescale. */
+  private static final List<AdamScalars> ADAM =
+      List.of(
+          new AdamScalars(0.9f, 0.999f, 1e-3f / 0.1f, 1f / (float) Math.sqrt(0.001f), 1e-8f,
+              1e-3f * 1e-2f, 0f, 1f, 0f),
+          new AdamScalars(0.9f, 0.99f, 2e-3f, 1.3f, 1e-6f, 0f, 1e-2f, 1f, 0.05f),
+          new AdamScalars(0.8f, 0.95f, 1e-3f * (float) Math.sqrt(0.05f) / 0.2f, 1f, 1e-7f, 0f, 0f,
+              0.5f, 0f));
+
+  private static final List<SgdScalars> SGD =
+      List.of(
+          new SgdScalars(0.1f, 0.9f, false, 0f, 1f, 0f, false),
+          new SgdScalars(0.05f, 0.9f, true, 1e-4f, 1f, 0.1f, false),
+          new SgdScalars(0.1f, 0.8f, true, 0f, 2f, 0f, true),
+          new SgdScalars(0.1f, 0.9f, false, 5e-4f, 1f, 0f, true));
+
+  static Stream<Arguments> adamCases() {
+    List<Arguments> out = new ArrayList<>();
+    int variant = 0;
+    for (int bits : WIDTHS) {
+      for (Spec m : M_SPECS) {
+        for (Spec v : V_SPECS) {
+          for (int length : LENGTHS) {
+            // Rotate scalars, segment kind and thread count over the cases, so that each appears
+            // with every width, state pair and most lengths without a full cross product.
+            out.add(
+                Arguments.of(
+                    bits, m, v, length, variant % ADAM.size(), (variant / 3) % 2 == 1,
+                    1 + (variant / 2) % 2));
+            variant++;
+          }
+        }
+      }
+    }
+    return out.stream();
+  }
+
+  @ParameterizedTest(name = "{0} bits, m {1}, v {2}, n {3}, scalars {4}, native {5}, threads {6}")
+  @MethodSource("adamCases")
+  void adamWritesTheReferenceBytes(
+      int bits, Spec m, Spec v, int length, int scalars, boolean nativeMemory, int threads) {
+    runAdam(new SimdKernels(bits), m, v, length, ADAM.get(scalars), Fill.RANDOM, nativeMemory, threads,
+        null);
+  }
+
+  static Stream<Arguments> boundaryCases() {
+    List<Arguments> out = new ArrayList<>();
+    for (int bits : WIDTHS) {
+      for (Spec m : M_SPECS.subList(1, 3)) {
+        for (int length : new int[] {257, 4097}) {
+          out.add(Arguments.of(bits, m, length));
+        }
+      }
+    }
+    return out.stream();
+  }
+
+  /**
+   * With {@code beta1 = 0} the new m equals the gradient, which is built so that m / scale hits
+   * midpoints exactly, their float neighbours, the smallest codes, signed zeros and all-zero
+   * blocks; SGD's first step does the same for its buffer.
+   */
+  @ParameterizedTest(name = "{0} bits, {1}, n {2}")
+  @MethodSource("boundaryCases")
+  void boundaryValuesEncodeLikeTheReference(int bits, Spec m, int length) {
+    AdamScalars exactM = new AdamScalars(0f, 0.999f, 1e-3f, 1f, 1e-8f, 0f, 0f, 1f, 0f);
+    for (Spec v : V_SPECS) {
+      runAdam(new SimdKernels(bits), m, v, length, exactM, Fill.BOUNDARY, false, 1, m.book());
+    }
+    for (SgdScalars s : SGD.subList(2, 4)) {
+      runSgd(new SimdKernels(bits), m, length, s, Fill.BOUNDARY, true, 2, m.book());
+    }
+  }
+
+  static Stream<Arguments> sgdCases() {
+    List<Arguments> out = new ArrayList<>();
+    int variant = 0;
+    for (int bits : WIDTHS) {
+      for (Spec b : M_SPECS) {
+        for (int length : LENGTHS) {
+          out.add(Arguments.of(bits, b, length, variant % SGD.size(), variant % 2 == 1,
+              1 + (variant / 2) % 2));
+          variant++;
+        }
+      }
+    }
+    return out.stream();
+  }
+
+  @ParameterizedTest(name = "{0} bits, buffer {1}, n {2}, scalars {3}, native {4}, threads {5}")
+  @MethodSource("sgdCases")
+  void sgdWritesTheReferenceBytes(
+      int bits, Spec buffer, int length, int scalars, boolean nativeMemory, int threads) {
+    runSgd(new SimdKernels(bits), buffer, length, SGD.get(scalars), Fill.RANDOM, nativeMemory,
+        threads, null);
+  }
+
+  /** A tensor of a million-odd elements: many chunks, real thread splits, native width only. */
+  @ParameterizedTest(name = "v {0}")
+  @MethodSource("largeCases")
+  void largeTensorAtTheNativeWidth(Spec v, Spec m) {
+    int length = 1_000_003;
+    runAdam(new SimdKernels(), m, v, length, ADAM.get(0), Fill.RANDOM, true, 2, null);
+    runAdam(new SimdKernels(), m, v, length, ADAM.get(1), Fill.RANDOM, false, 1, null);
+  }
+
+  static Stream<Arguments> largeCases() {
+    return Stream.of(
+        Arguments.of(Spec.fp32(), Spec.fp32()),
+        Arguments.of(Spec.blockwise(CodeBook.DYNAMIC_UNSIGNED_8, 256),
+            Spec.blockwise(CodeBook.DYNAMIC_SIGNED_8, 256)),
+        Arguments.of(Spec.rank1(CodeBook.LINEAR_4), Spec.blockwise(CodeBook.DE_SIGNED_4, 128)),
+        Arguments.of(Spec.factorized(), Spec.blockwise(CodeBook.DE_SIGNED_4, 128)));
+  }
+
+  @ParameterizedTest(name = "{0} bits")
+  @ValueSource(ints = {512, 256, 128})
+  void sumOfSquaresAndFirstNonFiniteMatchTheReference(int bits) {
+    SimdKernels simd = new SimdKernels(bits);
+    ScalarKernels scalar = new ScalarKernels();
+    SplittableRandom random = new SplittableRandom(bits);
+    for (int length : new int[] {0, 1, 7, 15, 16, 17, 4095, 4096, 4097, 3 * 4096 + 33, 100_003}) {
+      float[] x = new float[length];
+      for (int i = 0; i < length; i++) {
+        x[i] = (float) (random.nextGaussian() * Math.pow(10, random.nextInt(-5, 5)));
+      }
+      MemorySegment seg = MemorySegment.ofArray(x);
+      for (int threads = 1; threads <= 2; threads++) {
+        assertEquals(
+            Double.doubleToRawLongBits(scalar.sumOfSquares(seg, length, threads)),
+            Double.doubleToRawLongBits(simd.sumOfSquares(seg, length, threads)),
+            "sumOfSquares, n " + length + ", threads " + threads);
+      }
+      assertEquals(-1, simd.firstNonFinite(seg, length));
+      if (length > 0) {
+        for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+          int at = random.nextInt(length);
+          float keep = x[at];
+          x[at] = bad;
+          assertEquals(scalar.firstNonFinite(seg, length), simd.firstNonFinite(seg, length));
+          assertEquals(at, simd.firstNonFinite(seg, length));
+          x[at] = keep;
+        }
+      }
+    }
+  }
+
+  @Test
+  void namesItsWidth() {
+    assertEquals("simd-256", new SimdKernels(256).name());
+  }
+
+  private static void runAdam(
+      SimdKernels simd, Spec m, Spec v, int length, AdamScalars s, Fill fill, boolean nativeMemory,
+      int threads, CodeBook boundaryBook) {
+    long seed = 31L * length + m.hashCode() * 7L + v.hashCode();
+    try (Arena arena = Arena.ofShared()) {
+      Arena where = nativeMemory ? arena : null;
+      SimdTestCase expected = SimdTestCase.build(length, m, v, fill, seed, where, boundaryBook);
+      SimdTestCase actual = SimdTestCase.build(length, m, v, fill, seed, where, boundaryBook);
+      actual.assertSameBytes(expected, "inputs");
+      new ScalarKernels()
+          .adam(s, expected.param, expected.grad, length, expected.m, expected.v, threads);
+      simd.adam(s, actual.param, actual.grad, length, actual.m, actual.v, threads);
+      actual.assertSameBytes(expected, simd.name() + " adam " + m + " / " + v + " n " + length);
+    }
+  }
+
+  private static void runSgd(
+      SimdKernels simd, Spec b, int length, SgdScalars s, Fill fill, boolean nativeMemory,
+      int threads, CodeBook boundaryBook) {
+    long seed = 17L * length + b.hashCode();
+    try (Arena arena = Arena.ofShared()) {
+      Arena where = nativeMemory ? arena : null;
+      SimdTestCase expected = SimdTestCase.build(length, b, null, fill, seed, where, boundaryBook);
+      SimdTestCase actual = SimdTestCase.build(length, b, null, fill, seed, where, boundaryBook);
+      new ScalarKernels().sgd(s, expected.param, expected.grad, length, expected.m, threads);
+      simd.sgd(s, actual.param, actual.grad, length, actual.m, threads);
+      actual.assertSameBytes(expected, simd.name() + " sgd " + b + " n " + length + " " + s);
+    }
+  }
+}

@@ -1,0 +1,302 @@
+package dev.lowbit.optim;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The bad-input contract: a refused step, registration or option writes nothing. */
+class BadInputTest {
+
+  private static final Map<String, Supplier<OptimizerBuilder<?>>> PRESETS = new LinkedHashMap<>();
+
+  static {
+    PRESETS.put("adamW32", Optimizers::adamW32);
+    PRESETS.put("adamW8bit", Optimizers::adamW8bit);
+    PRESETS.put("adamW4bit", Optimizers::adamW4bit);
+    PRESETS.put("adamW4bitFactorized", Optimizers::adamW4bitFactorized);
+    PRESETS.put("sgdMomentum8bit", Optimizers::sgdMomentum8bit);
+    PRESETS.put("sgdMomentum4bit", Optimizers::sgdMomentum4bit);
+  }
+
+  private static Optimizer warmed(Supplier<OptimizerBuilder<?>> preset, NonFinitePolicy policy,
+      float[] w, float[] b) {
+    Optimizer opt = preset.get().minQuantizedSize(0).nonFinitePolicy(policy).build();
+    opt.register("w", new long[] {48, 100}, w);
+    opt.register("b", new long[] {100}, b);
+    SplittableRandom rnd = new SplittableRandom(3);
+    for (int s = 0; s < 2; s++) {
+      opt.step("w", TestStates.gaussian(rnd, w.length, 0.01));
+      opt.step("b", TestStates.gaussian(rnd, b.length, 0.01));
+    }
+    return opt;
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"adamW32", "adamW8bit", "adamW4bit", "adamW4bitFactorized",
+      "sgdMomentum8bit", "sgdMomentum4bit"})
+  void throwPolicyNamesTheParameterAndIndexAndWritesNothing(String preset) {
+    SplittableRandom rnd = new SplittableRandom(4);
+    float[] w = TestStates.gaussian(rnd, 4800, 0.1);
+    float[] b = TestStates.gaussian(rnd, 100, 0.1);
+    try (Optimizer opt = warmed(PRESETS.get(preset), NonFinitePolicy.THROW, w, b)) {
+      for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY,
+          Float.NEGATIVE_INFINITY}) {
+        float[] g = TestStates.gaussian(rnd, 4800, 0.01);
+        g[1234] = bad;
+        g[4000] = Float.NaN;
+        float[] w0 = w.clone();
+        byte[] state0 = TestStates.snapshot(opt);
+        NonFiniteGradientException e =
+            assertThrows(NonFiniteGradientException.class, () -> opt.step("w", g));
+        assertEquals("w", e.parameterName());
+        assertEquals(1234, e.index());
+        assertTrue(e.getMessage().contains("'w'") && e.getMessage().contains("1234"),
+            e.getMessage());
+        assertArrayEquals(w0, w);
+        assertArrayEquals(state0, TestStates.snapshot(opt));
+        assertEquals(2, opt.stepCount("w"));
+
+        // In a multi-tensor step, the good tensor is not stepped either.
+        float[] b0 = b.clone();
+        Map<String, MemorySegment> grads = new LinkedHashMap<>();
+        grads.put("b", MemorySegment.ofArray(TestStates.gaussian(rnd, 100, 0.01)));
+        grads.put("w", MemorySegment.ofArray(g));
+        assertThrows(NonFiniteGradientException.class, () -> opt.step(grads));
+        assertArrayEquals(b0, b);
+        assertArrayEquals(w0, w);
+        assertArrayEquals(state0, TestStates.snapshot(opt));
+        assertEquals(0, opt.skippedSteps());
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"adamW32", "adamW8bit", "adamW4bit", "sgdMomentum4bit"})
+  void skipPolicySkipsAndCounts(String preset) {
+    SplittableRandom rnd = new SplittableRandom(5);
+    float[] w = TestStates.gaussian(rnd, 4800, 0.1);
+    float[] b = TestStates.gaussian(rnd, 100, 0.1);
+    try (Optimizer opt = warmed(PRESETS.get(preset), NonFinitePolicy.SKIP, w, b)) {
+      float[] g = TestStates.gaussian(rnd, 4800, 0.01);
+      g[17] = Float.NaN;
+      float[] w0 = w.clone();
+      float[] b0 = b.clone();
+      byte[] wState = stateOf(opt, "w");
+      Map<String, MemorySegment> grads = new LinkedHashMap<>();
+      grads.put("w", MemorySegment.ofArray(g));
+      grads.put("b", MemorySegment.ofArray(TestStates.gaussian(rnd, 100, 0.01)));
+      opt.step(grads);
+      assertEquals(1, opt.skippedSteps());
+      assertArrayEquals(w0, w, "skipped tensor changed");
+      assertArrayEquals(wState, stateOf(opt, "w"), "skipped tensor's state changed");
+      assertEquals(2, opt.stepCount("w"));
+      assertEquals(3, opt.stepCount("b"));
+      assertFalse(java.util.Arrays.equals(b0, b), "the finite tensor should have stepped");
+      opt.step("w", g);
+      assertEquals(2, opt.skippedSteps());
+    }
+  }
+
+  private static byte[] stateOf(Optimizer opt, String name) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    MomentSet s = (MomentSet) opt.state(name);
+    for (Moment.Part p : s.moment(0).parts) {
+      out.writeBytes(p.segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+    }
+    return out.toByteArray();
+  }
+
+  @Test
+  void mismatchedLengthsAreRefusedAndWriteNothing() {
+    SplittableRandom rnd = new SplittableRandom(6);
+    float[] w = TestStates.gaussian(rnd, 4800, 0.1);
+    float[] b = TestStates.gaussian(rnd, 100, 0.1);
+    try (Optimizer opt = warmed(Optimizers::adamW8bit, NonFinitePolicy.THROW, w, b)) {
+      float[] w0 = w.clone();
+      byte[] state0 = TestStates.snapshot(opt);
+      for (int len : new int[] {0, 4799, 4801, 100}) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            () -> opt.step("w", new float[len]));
+        assertTrue(e.getMessage().contains("gradient of 'w'"), e.getMessage());
+        assertTrue(e.getMessage().contains("4800 floats"), e.getMessage());
+      }
+      Map<String, MemorySegment> grads = new LinkedHashMap<>();
+      grads.put("b", MemorySegment.ofArray(new float[100]));
+      grads.put("w", MemorySegment.ofArray(new float[10]));
+      assertThrows(IllegalArgumentException.class, () -> opt.step(grads));
+      IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
+          () -> opt.step("nope", new float[3]));
+      assertTrue(unknown.getMessage().contains("'nope'"));
+      // A byte segment that is not float-aligned.
+      MemorySegment bytes = MemorySegment.ofArray(new byte[4800 * 4]);
+      IllegalArgumentException unaligned =
+          assertThrows(IllegalArgumentException.class, () -> opt.step("w", bytes));
+      assertTrue(unaligned.getMessage().contains("aligned"), unaligned.getMessage());
+      assertArrayEquals(w0, w);
+      assertArrayEquals(state0, TestStates.snapshot(opt));
+    }
+  }
+
+  @Test
+  void badRegistrationsAreRefused() {
+    try (Optimizer opt = Optimizers.adamW8bit().build()) {
+      opt.register("w", new long[] {2, 3}, new float[6]);
+      long bytes = opt.stateBytes();
+      assertThrows(IllegalArgumentException.class,
+          () -> opt.register("w", new long[] {6}, new float[6]), "duplicate name");
+      IllegalArgumentException len = assertThrows(IllegalArgumentException.class,
+          () -> opt.register("x", new long[] {2, 3}, new float[5]));
+      assertTrue(len.getMessage().contains("'x'"), len.getMessage());
+      assertThrows(IllegalArgumentException.class,
+          () -> opt.register("y", new long[] {-1, 3}, new float[0]));
+      assertThrows(IllegalArgumentException.class,
+          () -> opt.register("z", new long[] {1L << 40, 1L << 40}, new float[0]));
+      assertThrows(IllegalArgumentException.class,
+          () -> opt.register("r", new long[] {2}, MemorySegment.ofArray(new float[2])
+              .asReadOnly()));
+      assertEquals(java.util.Set.of("w"), opt.parameterNames());
+      assertEquals(bytes, opt.stateBytes());
+    }
+  }
+
+  @Test
+  void aBadLearningRateFromTheScheduleWritesNothing() {
+    float[] w = new float[5000];
+    java.util.Arrays.fill(w, 1f);
+    try (Optimizer opt = Optimizers.adamW8bit().learningRate(t -> t < 2 ? 1e-3f : Float.NaN)
+        .build()) {
+      opt.register("w", new long[] {5000}, w);
+      opt.step("w", new float[5000]);
+      float[] w0 = w.clone();
+      byte[] state0 = TestStates.snapshot(opt);
+      IllegalStateException e = assertThrows(IllegalStateException.class,
+          () -> opt.step("w", new float[5000]));
+      assertTrue(e.getMessage().contains("step 2"), e.getMessage());
+      assertArrayEquals(w0, w);
+      assertArrayEquals(state0, TestStates.snapshot(opt));
+      assertEquals(1, opt.stepCount("w"));
+    }
+  }
+
+  @Test
+  void optionsAreValidatedWithTheirNames() {
+    assertMessage("learningRate", () -> Optimizers.adamW().learningRate(-1f));
+    assertMessage("learningRate", () -> Optimizers.adamW().learningRate(Float.NaN));
+    assertMessage("beta1", () -> Optimizers.adamW().beta1(1f));
+    assertMessage("beta2", () -> Optimizers.adamW().betas(0.9f, -0.1f));
+    assertMessage("epsilon", () -> Optimizers.adamW().epsilon(0f));
+    assertMessage("weightDecay", () -> Optimizers.adamW().weightDecay(Float.POSITIVE_INFINITY));
+    assertMessage("momentum", () -> Optimizers.sgd().momentum(1.5f));
+    assertMessage("nesterov", () -> Optimizers.sgd().momentum(0f).nesterov(true).build());
+    assertMessage("minQuantizedSize", () -> Optimizers.sgd().minQuantizedSize(-1));
+    assertMessage("clipGlobalNorm", () -> Optimizers.sgd().clipGlobalNorm(-1f));
+    assertMessage("clipTensorNorm", () -> Optimizers.sgd().clipTensorNorm(Float.NaN));
+    assertMessage("clipValue", () -> Optimizers.sgd().clipValue(-2f));
+    assertMessage("rescaleGradient", () -> Optimizers.sgd().rescaleGradient(0f));
+    assertMessage("threads", () -> Optimizers.sgd().threads(0));
+    assertMessage("override regex", () -> Optimizers.sgd().override("(", Precision.FP32));
+    assertMessage("firstMoment", () -> Optimizers.adamW().stateFormats(
+        StateFormat.rank1(dev.lowbit.quant.CodeBook.LINEAR_4), StateFormat.float32()));
+    assertMessage("firstMoment", () -> Optimizers.adamW().stateFormats(
+        StateFormat.blockwise(dev.lowbit.quant.CodeBook.DYNAMIC_UNSIGNED_8, 256),
+        StateFormat.float32()));
+    assertMessage("stateFormat", () -> Optimizers.sgd().stateFormat(StateFormat.factorized()));
+    assertMessage("blockSize", () -> StateFormat.blockwise(dev.lowbit.quant.CodeBook.LINEAR_4,
+        100));
+  }
+
+  private static void assertMessage(String option, Runnable r) {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, r::run);
+    assertTrue(e.getMessage().contains(option), e.getMessage());
+  }
+
+  @Test
+  void parametersAddedLaterGetFreshStateAndRemovedOnesAreDropped() {
+    SplittableRandom rnd = new SplittableRandom(8);
+    float[] w = TestStates.gaussian(rnd, 8192, 0.1);
+    float[] later = w.clone();
+    try (Optimizer opt = Optimizers.adamW8bit().build();
+        Optimizer fresh = Optimizers.adamW8bit().build()) {
+      opt.register("w", new long[] {8192}, w);
+      for (int s = 0; s < 3; s++) {
+        opt.step("w", TestStates.gaussian(rnd, 8192, 0.01));
+      }
+      long oneBytes = opt.stateBytes();
+      opt.register("later", new long[] {8192}, later);
+      assertEquals(0, opt.stepCount("later"));
+      assertEquals(2 * oneBytes, opt.stateBytes());
+      float[] twin = w.clone();
+      System.arraycopy(w, 0, later, 0, w.length);
+      fresh.register("later", new long[] {8192}, twin);
+      float[] g = TestStates.gaussian(rnd, 8192, 0.01);
+      opt.step("later", g);
+      fresh.step("later", g);
+      assertArrayEquals(twin, later, "a late parameter must start from zero state");
+      opt.unregister("w");
+      assertEquals(java.util.Set.of("later"), opt.parameterNames());
+      assertEquals(oneBytes, opt.stateBytes());
+      assertThrows(IllegalArgumentException.class, () -> opt.stepCount("w"));
+      opt.register("w", new long[] {8192}, w);
+      assertEquals(0, opt.stepCount("w"));
+    }
+  }
+
+  @Test
+  void nativeSegmentsWorkLikeArrays() {
+    SplittableRandom rnd = new SplittableRandom(9);
+    float[] w = TestStates.gaussian(rnd, 5000, 0.1);
+    float[] g = TestStates.gaussian(rnd, 5000, 0.01);
+    try (Arena arena = Arena.ofShared();
+        Optimizer heap = Optimizers.adamW4bit().build();
+        Optimizer offHeap = Optimizers.adamW4bit().build()) {
+      MemorySegment native1 = arena.allocate(5000L * 4, 64);
+      MemorySegment.copy(w, 0, native1, java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, 5000);
+      MemorySegment nativeGrad = arena.allocate(5000L * 4, 64);
+      MemorySegment.copy(g, 0, nativeGrad, java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, 5000);
+      heap.register("w", new long[] {50, 100}, w);
+      offHeap.register("w", new long[] {50, 100}, native1);
+      heap.step("w", g);
+      offHeap.step("w", nativeGrad);
+      assertArrayEquals(w, native1.toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT));
+      assertNotEquals(0f, w[0]);
+    }
+  }
+
+  @Test
+  void confinedSegmentsAreRefusedWhenWorkerThreadsCouldTouchThem() {
+    try (Arena arena = Arena.ofConfined();
+        Optimizer multi = Optimizers.sgd().threads(2).build();
+        Optimizer single = Optimizers.sgd().threads(1).build()) {
+      MemorySegment values = arena.allocate(16, 4);
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> multi.register("w", new long[] {4}, values));
+      assertTrue(e.getMessage().contains("confined"), e.getMessage());
+      single.register("w", new long[] {4}, values);
+      single.step("w", arena.allocate(16, 4));
+    }
+  }
+
+  @Test
+  void aClosedOptimizerRefusesUse() {
+    Optimizer opt = Optimizers.sgd().build();
+    opt.register("w", new long[] {3}, new float[3]);
+    opt.close();
+    opt.close();
+    assertThrows(IllegalStateException.class, () -> opt.step("w", new float[3]));
+    assertThrows(IllegalStateException.class, () -> opt.register("v", new long[] {1},
+        new float[1]));
+  }
+}

@@ -1,0 +1,299 @@
+package dev.lowbit.optim;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Exact resume for every precision, and every kind of damaged or mismatched checkpoint. */
+class CheckpointTest {
+
+  @TempDir Path dir;
+
+  /** Shapes that reach every layout: rank 2, rank 4 (rank-1 over 4 dims), 1-D, scalar, empty. */
+  static final Map<String, long[]> SHAPES = new LinkedHashMap<>();
+
+  static {
+    SHAPES.put("fc.weight", new long[] {64, 96});
+    SHAPES.put("conv.weight", new long[] {4, 6, 8, 5});
+    SHAPES.put("fc.bias", new long[] {300});
+    SHAPES.put("gain", new long[] {});
+    SHAPES.put("empty", new long[] {0, 5});
+  }
+
+  /** Small shapes for the damaged-file tests, so that every byte of the file can be corrupted. */
+  static final Map<String, long[]> SMALL = new LinkedHashMap<>();
+
+  static {
+    SMALL.put("w", new long[] {8, 40});
+    SMALL.put("conv", new long[] {2, 3, 4});
+    SMALL.put("b", new long[] {33});
+    SMALL.put("gain", new long[] {});
+  }
+
+  record Config(String name, Supplier<OptimizerBuilder<?>> builder) {
+    @Override
+    public String toString() {
+      return name;
+    }
+  }
+
+  static Stream<Arguments> configs() {
+    return Stream.of(
+            new Config("adamW32", Optimizers::adamW32),
+            new Config("adamW8bit", Optimizers::adamW8bit),
+            new Config("adamW4bit", Optimizers::adamW4bit),
+            new Config("adamW4bitFactorized", Optimizers::adamW4bitFactorized),
+            new Config("adam L2 8bit", () -> Optimizers.adam().weightDecay(1e-3f)
+                .precision(Precision.BLOCKWISE_8BIT)),
+            new Config("adamW8bit default threshold", () -> Optimizers.adamW8bit()),
+            new Config("sgdMomentum32", Optimizers::sgdMomentum32),
+            new Config("sgdMomentum8bit", Optimizers::sgdMomentum8bit),
+            new Config("sgdMomentum4bit nesterov",
+                () -> Optimizers.sgdMomentum4bit().nesterov(true).weightDecay(1e-4f)))
+        .map(Arguments::of);
+  }
+
+  private static Optimizer build(Config c) {
+    OptimizerBuilder<?> b = c.builder.get();
+    if (!c.name.contains("default threshold")) {
+      b.minQuantizedSize(0);
+    }
+    return b.build();
+  }
+
+  private static Map<String, float[]> params(long seed) {
+    return params(seed, SHAPES);
+  }
+
+  private static Map<String, float[]> params(long seed, Map<String, long[]> shapes) {
+    SplittableRandom rnd = new SplittableRandom(seed);
+    Map<String, float[]> p = new LinkedHashMap<>();
+    shapes.forEach((name, shape) -> p.put(name, TestStates.gaussian(rnd, count(shape), 0.1)));
+    return p;
+  }
+
+  private static int count(long[] shape) {
+    long n = 1;
+    for (long d : shape) {
+      n *= d;
+    }
+    return (int) n;
+  }
+
+  private static void register(Optimizer opt, Map<String, float[]> params) {
+    params.forEach((name, values) -> opt.register(name, shapeOf(name), values));
+  }
+
+  private static long[] shapeOf(String name) {
+    return SHAPES.containsKey(name) ? SHAPES.get(name) : SMALL.get(name);
+  }
+
+  /** Step {@code step} gets its own deterministic gradients. */
+  private static void step(Optimizer opt, int step) {
+    SplittableRandom rnd = new SplittableRandom(1000 + step);
+    Map<String, java.lang.foreign.MemorySegment> grads = new LinkedHashMap<>();
+    opt.parameterNames().forEach(name -> grads.put(name,
+        java.lang.foreign.MemorySegment.ofArray(TestStates.gaussian(rnd, count(shapeOf(name)), 0.01))));
+    opt.step(grads);
+  }
+
+  private static Map<String, float[]> copy(Map<String, float[]> p) {
+    Map<String, float[]> c = new LinkedHashMap<>();
+    p.forEach((k, v) -> c.put(k, v.clone()));
+    return c;
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("configs")
+  void nPlusMStepsEqualNStepsSaveLoadMSteps(Config c) throws IOException {
+    Path file = dir.resolve("resume.safetensors");
+    Map<String, float[]> pa = params(1);
+    try (Optimizer a = build(c); Optimizer b = build(c)) {
+      register(a, pa);
+      for (int s = 0; s < 4; s++) {
+        step(a, s);
+      }
+      a.save(file);
+      Map<String, float[]> pb = copy(pa);
+      for (int s = 4; s < 7; s++) {
+        step(a, s);
+      }
+      register(b, pb);
+      b.load(file);
+      for (int s = 4; s < 7; s++) {
+        step(b, s);
+      }
+      for (String name : SHAPES.keySet()) {
+        assertArrayEquals(pa.get(name), pb.get(name), name + " parameters differ after resume");
+        assertEquals(a.stepCount(name), b.stepCount(name));
+      }
+      assertArrayEquals(TestStates.snapshot(a), TestStates.snapshot(b), "state differs");
+      Path again = dir.resolve("again.safetensors");
+      a.save(file);
+      b.save(again);
+      assertArrayEquals(Files.readAllBytes(file), Files.readAllBytes(again),
+          "checkpoints of the two runs differ");
+    }
+  }
+
+  // ------------------------------------------------------------------ damaged files
+
+  private Optimizer damagedTarget() {
+    Optimizer opt = Optimizers.adamW4bit().minQuantizedSize(0).build();
+    register(opt, params(5, SMALL));
+    step(opt, 50);
+    step(opt, 51);
+    return opt;
+  }
+
+  private byte[] goodFile() throws IOException {
+    Path file = dir.resolve("good.safetensors");
+    try (Optimizer opt = Optimizers.adamW4bit().minQuantizedSize(0).build()) {
+      register(opt, params(3, SMALL));
+      for (int s = 0; s < 3; s++) {
+        step(opt, s);
+      }
+      opt.save(file);
+    }
+    return Files.readAllBytes(file);
+  }
+
+  private void assertRefused(Optimizer target, byte[] bytes, String expected) throws IOException {
+    Path bad = dir.resolve("bad.safetensors");
+    Files.write(bad, bytes);
+    byte[] before = TestStates.snapshot(target);
+    IOException e = assertThrows(IOException.class, () -> target.load(bad));
+    assertTrue(e.getMessage().contains("bad.safetensors"), e.getMessage());
+    if (expected != null) {
+      assertTrue(e.getMessage().contains(expected),
+          "message should mention '" + expected + "': " + e.getMessage());
+    }
+    assertArrayEquals(before, TestStates.snapshot(target), "a failed load changed the optimizer");
+  }
+
+  @Test
+  void theGoodFileLoads() throws IOException {
+    byte[] good = goodFile();
+    try (Optimizer target = damagedTarget()) {
+      Path file = dir.resolve("ok.safetensors");
+      Files.write(file, good);
+      target.load(file);
+      assertEquals(3, target.stepCount("w"));
+    }
+  }
+
+  @Test
+  void everySingleCorruptedByteIsRefused() throws IOException {
+    byte[] good = goodFile();
+    SplittableRandom rnd = new SplittableRandom(9);
+    try (Optimizer target = damagedTarget()) {
+      for (int pos = 0; pos < good.length; pos++) {
+        byte[] bad = good.clone();
+        bad[pos] ^= (byte) (1 + rnd.nextInt(255));
+        assertRefused(target, bad, null);
+      }
+    }
+  }
+
+  @Test
+  void truncatedOrExtendedFilesAreRefused() throws IOException {
+    byte[] good = goodFile();
+    int headerEnd = 8 + (int) ByteBuffer.wrap(good, 0, 8).order(ByteOrder.LITTLE_ENDIAN)
+        .getLong();
+    try (Optimizer target = damagedTarget()) {
+      for (int len : new int[] {0, 1, 7, 8, 9, 100, headerEnd - 1, headerEnd, headerEnd + 1,
+          (headerEnd + good.length) / 2, good.length - 1}) {
+        assertRefused(target, Arrays.copyOf(good, len), null);
+      }
+      assertRefused(target, Arrays.copyOf(good, good.length + 1), "truncated or extended");
+      assertRefused(target, Arrays.copyOf(good, good.length - 1), "truncated or extended");
+    }
+  }
+
+  @Test
+  void wrongVersionIsRefused() throws IOException {
+    byte[] good = goodFile();
+    String header = new String(good, StandardCharsets.ISO_8859_1);
+    int at = header.indexOf("\"lowbit.format_version\":\"1\"");
+    byte[] bad = good.clone();
+    bad[at + "\"lowbit.format_version\":\"".length()] = '2';
+    try (Optimizer target = damagedTarget()) {
+      assertRefused(target, bad, "unsupported format version '2'");
+    }
+  }
+
+  @Test
+  void mismatchedNamesShapesFormatsAndTypesAreRefused() throws IOException {
+    byte[] good = goodFile();
+    // A parameter registered under another name.
+    try (Optimizer other = Optimizers.adamW4bit().minQuantizedSize(0).build()) {
+      Map<String, float[]> p = params(5, SMALL);
+      p.forEach((name, values) ->
+          other.register(name.equals("b") ? "b2" : name, SMALL.get(name), values));
+      assertRefused(other, good, "'b'");
+    }
+    // A parameter with another shape.
+    try (Optimizer other = Optimizers.adamW4bit().minQuantizedSize(0).build()) {
+      params(5, SMALL).forEach((name, values) -> other.register(name,
+          name.equals("w") ? new long[] {40, 8} : SMALL.get(name), values));
+      assertRefused(other, good, "shape");
+    }
+    // One parameter fewer.
+    try (Optimizer other = Optimizers.adamW4bit().minQuantizedSize(0).build()) {
+      params(5, SMALL).forEach((name, values) -> {
+        if (!name.equals("gain")) {
+          other.register(name, SMALL.get(name), values);
+        }
+      });
+      assertRefused(other, good, "'gain'");
+    }
+    // Another state format.
+    try (Optimizer other = Optimizers.adamW8bit().minQuantizedSize(0).build()) {
+      register(other, params(5, SMALL));
+      assertRefused(other, good, "state format");
+    }
+    // Another optimizer type.
+    try (Optimizer other = Optimizers.sgdMomentum4bit().minQuantizedSize(0).build()) {
+      register(other, params(5, SMALL));
+      assertRefused(other, good, "lowbit.optimizer");
+    }
+  }
+
+  @Test
+  void aFailedSaveKeepsTheOldFile() throws IOException {
+    byte[] good = goodFile();
+    Path file = dir.resolve("keep.safetensors");
+    Files.write(file, good);
+    try (Optimizer opt = damagedTarget()) {
+      // A directory in the way of the temporary file's rename target makes the move fail.
+      Path blocked = dir.resolve("sub");
+      Files.createDirectories(blocked.resolve("x"));
+      assertThrows(IOException.class, () -> opt.save(blocked));
+      opt.save(file);
+      assertTrue(!Arrays.equals(good, Files.readAllBytes(file)));
+      try (Stream<Path> files = Files.list(dir)) {
+        assertTrue(files.noneMatch(f -> f.getFileName().toString().endsWith(".tmp")),
+            "temporary files left behind");
+      }
+    }
+  }
+}

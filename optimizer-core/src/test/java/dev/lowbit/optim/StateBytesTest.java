@@ -1,0 +1,102 @@
+package dev.lowbit.optim;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.lowbit.kernels.Rank1Moment;
+import java.lang.foreign.ValueLayout;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** stateBytes against ALGORITHMS.md section 3, and the rank-1 statistics of a rank-3 tensor. */
+class StateBytesTest {
+
+  private static final int R = 1024;
+  private static final int C = 1024;
+
+  private static double bytesPerParameter(OptimizerBuilder<?> b) {
+    try (Optimizer opt = b.build()) {
+      opt.register("w", new long[] {R, C}, new float[R * C]);
+      assertEquals(TestStates.segmentBytes(opt, "w"), opt.stateBytes());
+      assertEquals(opt.stateBytes(), opt.stateBytes("w"));
+      return opt.stateBytes() / (double) (R * C);
+    }
+  }
+
+  @Test
+  void largeTensorsMatchTheSection3Figures() {
+    double rank1 = 4.0 * (R + C) / ((double) R * C);
+    // Exact for a 1024 x 1024 matrix (the block sizes divide it).
+    assertEquals(8.0, bytesPerParameter(Optimizers.adamW32()));
+    assertEquals(2 + 2 * 4.0 / 256, bytesPerParameter(Optimizers.adamW8bit()));
+    assertEquals(0.5 + 4.0 / 128 + 0.5 + rank1, bytesPerParameter(Optimizers.adamW4bit()));
+    assertEquals(0.5 + 4.0 / 128 + rank1, bytesPerParameter(Optimizers.adamW4bitFactorized()));
+    assertEquals(4.0, bytesPerParameter(Optimizers.sgdMomentum32()));
+    assertEquals(1 + 4.0 / 256, bytesPerParameter(Optimizers.sgdMomentum8bit()));
+    assertEquals(0.5 + 4.0 / 128, bytesPerParameter(Optimizers.sgdMomentum4bit()));
+    // The table's rounded figures.
+    assertEquals(2.031, bytesPerParameter(Optimizers.adamW8bit()), 5e-4);
+    assertEquals(1.03, bytesPerParameter(Optimizers.adamW4bit()), 0.01);
+    assertEquals(0.53, bytesPerParameter(Optimizers.adamW4bitFactorized()), 0.01);
+    assertEquals(1.016, bytesPerParameter(Optimizers.sgdMomentum8bit()), 5e-4);
+    assertEquals(0.531, bytesPerParameter(Optimizers.sgdMomentum4bit()), 5e-4);
+  }
+
+  @Test
+  void smallTensorsAndOverridesChooseTheirFormats() {
+    try (Adam opt = Optimizers.adamW4bit().override(".*embedding.*", Precision.FP32)
+        .override("tiny", Precision.BLOCKWISE_8BIT).build()) {
+      opt.register("bias", new long[] {4095}, new float[4095]);
+      opt.register("tiny", new long[] {10}, new float[10]);
+      opt.register("token_embedding", new long[] {64, 128}, new float[64 * 128]);
+      opt.register("w", new long[] {64, 128}, new float[64 * 128]);
+      opt.register("v", new long[] {8192}, new float[8192]);
+      assertEquals(List.of(StateFormat.float32(), StateFormat.float32()),
+          opt.stateFormats("bias"));
+      assertEquals(Precision.BLOCKWISE_8BIT.firstMoment(), opt.stateFormats("tiny").get(0));
+      assertEquals(StateFormat.float32(), opt.stateFormats("token_embedding").get(1));
+      assertEquals(StateFormat.rank1(dev.lowbit.quant.CodeBook.LINEAR_4),
+          opt.stateFormats("w").get(1));
+      // 1-D v falls back to B128 Linear-4.
+      assertEquals(StateFormat.blockwise(dev.lowbit.quant.CodeBook.LINEAR_4, 128),
+          opt.stateFormats("v").get(1));
+      assertEquals(4 * 4095 * 2 + 4 * 10 * 0 + (10 + 4) * 2 + 64 * 128 * 8
+          + (4096 + 256) + (4096 + 4 * (64 + 128)) + (4096 + 256) * 2, opt.stateBytes());
+    }
+  }
+
+  /**
+   * A rank-3 tensor's rank-1 state keeps one max vector per dimension. After one step from zero
+   * state, v = (1 - beta2) g^2 exactly (the float32 optimizer computes the same float formula),
+   * so each vector must equal the max of the float32 v over the other dimensions.
+   */
+  @Test
+  void rank3StatisticsAreTheMaxOverTheOtherDimensions() {
+    long[] shape = {4, 6, 200};
+    int n = 4 * 6 * 200;
+    SplittableRandom rnd = new SplittableRandom(14);
+    float[] g = TestStates.gaussian(rnd, n, 0.01);
+    try (Optimizer q = Optimizers.adamW4bit().build();
+        Optimizer ref = Optimizers.adamW32().build()) {
+      q.register("t", shape, new float[n]);
+      ref.register("t", shape, new float[n]);
+      q.step("t", g);
+      ref.step("t", g);
+      float[] v = TestStates.dequantize(ref, "t", 1);
+      Moment m = TestStates.moment(q, "t", 1);
+      assertEquals(Rank1Moment.class, m.view.getClass());
+      for (int d = 0; d < 3; d++) {
+        float[] expected = new float[(int) shape[d]];
+        for (int i = 0; i < n; i++) {
+          int[] idx = {i / 1200, (i / 200) % 6, i % 200};
+          expected[idx[d]] = Math.max(expected[idx[d]], v[i]);
+        }
+        int dim = d;
+        Moment.Part part = m.parts.stream()
+            .filter(p -> p.suffix().equals(".scales." + dim)).findFirst().orElseThrow();
+        float[] actual = part.segment().toArray(ValueLayout.JAVA_FLOAT);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(expected, actual, "dimension " + d);
+      }
+    }
+  }
+}

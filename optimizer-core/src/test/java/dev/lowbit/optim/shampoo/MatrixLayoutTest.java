@@ -1,0 +1,43 @@
+package dev.lowbit.optim.shampoo;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import org.junit.jupiter.api.Test;
+
+class MatrixLayoutTest {
+
+  @Test
+  void higherRankTensorsBecomeD0ByRestAfterDroppingOnes() {
+    MatrixLayout l = MatrixLayout.of("conv", new long[] {1, 16, 1, 3, 3, 8}, 1200);
+    assertEquals(16, l.rows());
+    assertEquals(72, l.cols());
+    assertEquals(1, l.blocks().size());
+  }
+
+  @Test
+  void rankOneAndEmptyTensorsGetNoPreconditioner() {
+    assertNull(MatrixLayout.of("bias", new long[] {128}, 1200));
+    assertNull(MatrixLayout.of("bias", new long[] {1, 128, 1}, 1200));
+    assertNull(MatrixLayout.of("scalar", new long[] {}, 1200));
+    assertNull(MatrixLayout.of("empty", new long[] {0, 5}, 1200));
+  }
+
+  @Test
+  void largeDimensionsSplitIntoEvenBlocks() {
+    MatrixLayout l = MatrixLayout.of("w", new long[] {4096, 1024}, 1200);
+    assertEquals(4, l.blocks().size());
+    for (MatrixLayout.Block b : l.blocks()) {
+      assertEquals(1024, b.rows());
+      assertEquals(1024, b.cols());
+    }
+    assertArrayEquals(new int[] {0, 4}, MatrixLayout.split(7, 4)[0]);
+    assertArrayEquals(new int[] {4, 3}, MatrixLayout.split(7, 4)[1]);
+    MatrixLayout odd = MatrixLayout.of("w", new long[] {2500, 10}, 1200);
+    assertEquals(3, odd.blocks().size());
+    assertEquals(834, odd.blocks().get(0).rows());
+    assertEquals(833, odd.blocks().get(2).rows());
+    assertEquals(1667, odd.blocks().get(2).rowStart());
+  }
+}

@@ -1,0 +1,134 @@
+package dev.lowbit.optim.shampoo;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lowbit.optim.CheckpointException;
+import dev.lowbit.optim.Optimizer;
+import dev.lowbit.optim.Optimizers;
+import java.nio.file.Path;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ShampooCheckpointTest {
+
+  @TempDir Path dir;
+
+  static Shampoo build(ShampooPrecision precision, Supplier<Optimizer> base) {
+    return Shampoo.builder(base.get())
+        .precision(precision)
+        .statisticsInterval(2)
+        .inverseRootInterval(4)
+        .build();
+  }
+
+  /** Weight 96 x 80 (both sides 4-bit in 4-bit Shampoo), a 3-d tensor and a bias. */
+  static float[][] register(Optimizer opt, float[][] values) {
+    opt.register("fc.weight", new long[] {96, 80}, values[0]);
+    opt.register("conv.weight", new long[] {8, 1, 3, 3}, values[1]);
+    opt.register("fc.bias", new long[] {96}, values[2]);
+    return values;
+  }
+
+  static float[][] fresh() {
+    return new float[][] {
+      ShampooTest.randomFloats(96 * 80, 1),
+      ShampooTest.randomFloats(72, 2),
+      ShampooTest.randomFloats(96, 3)
+    };
+  }
+
+  static void step(Optimizer opt, int s) {
+    opt.step(
+        java.util.Map.of(
+            "fc.weight", seg(ShampooTest.randomFloats(96 * 80, 100 + s)),
+            "conv.weight", seg(ShampooTest.randomFloats(72, 200 + s)),
+            "fc.bias", seg(ShampooTest.randomFloats(96, 300 + s))));
+  }
+
+  static java.lang.foreign.MemorySegment seg(float[] f) {
+    return java.lang.foreign.MemorySegment.ofArray(f);
+  }
+
+  static float[][] copy(float[][] v) {
+    float[][] c = new float[v.length][];
+    for (int i = 0; i < v.length; i++) {
+      c[i] = v[i].clone();
+    }
+    return c;
+  }
+
+  @Test
+  void resumeIsExactFor32BitOverAdamW() throws Exception {
+    exactResume(ShampooPrecision.FP32, () -> Optimizers.adamW32().learningRate(0.01f).build());
+  }
+
+  @Test
+  void resumeIsExactFor4BitOver4BitAdamW() throws Exception {
+    exactResume(
+        ShampooPrecision.FOUR_BIT, () -> Optimizers.adamW4bit().learningRate(0.01f).build());
+  }
+
+  @Test
+  void resumeIsExactFor4BitOver8BitSgd() throws Exception {
+    exactResume(
+        ShampooPrecision.FOUR_BIT, () -> Optimizers.sgdMomentum8bit().learningRate(0.01f).build());
+  }
+
+  private void exactResume(ShampooPrecision precision, Supplier<Optimizer> base)
+      throws Exception {
+    Path file = dir.resolve("shampoo-" + precision + ".safetensors");
+    float[][] straight;
+    float[][] atSave;
+    try (Shampoo opt = build(precision, base)) {
+      straight = register(opt, fresh());
+      for (int s = 0; s < 5; s++) {
+        step(opt, s);
+      }
+      opt.save(file);
+      atSave = copy(straight);
+      for (int s = 5; s < 11; s++) {
+        step(opt, s);
+      }
+    }
+    try (Shampoo resumed = build(precision, base)) {
+      float[][] values = register(resumed, atSave);
+      resumed.load(file);
+      assertEquals(5, resumed.stepCount("fc.weight"));
+      assertEquals(5, resumed.base().stepCount("fc.weight"));
+      for (int s = 5; s < 11; s++) {
+        step(resumed, s);
+      }
+      for (int i = 0; i < values.length; i++) {
+        assertArrayEquals(straight[i], values[i], precision + " tensor " + i);
+      }
+    }
+  }
+
+  @Test
+  void mismatchedCheckpointIsRefusedAndChangesNothing() throws Exception {
+    Path file = dir.resolve("fp32.safetensors");
+    try (Shampoo opt = build(ShampooPrecision.FP32, () -> Optimizers.adamW32().build())) {
+      register(opt, fresh());
+      step(opt, 0);
+      opt.save(file);
+    }
+    try (Shampoo other = build(ShampooPrecision.FOUR_BIT, () -> Optimizers.adamW32().build())) {
+      register(other, fresh());
+      step(other, 0);
+      step(other, 1);
+      long bytes = other.stateBytes();
+      ShampooMemory memory = other.memory();
+      CheckpointException e = assertThrows(CheckpointException.class, () -> other.load(file));
+      assertTrue(e.getMessage().contains("fc.weight"), e.getMessage());
+      assertEquals(2, other.stepCount("fc.weight"));
+      assertEquals(2, other.base().stepCount("fc.weight"));
+      assertEquals(bytes, other.stateBytes());
+      assertEquals(memory, other.memory());
+      step(other, 2);
+    }
+  }
+}

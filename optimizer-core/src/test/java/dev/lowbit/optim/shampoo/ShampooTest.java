@@ -1,0 +1,295 @@
+package dev.lowbit.optim.shampoo;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lowbit.optim.NonFiniteGradientException;
+import dev.lowbit.optim.NonFinitePolicy;
+import dev.lowbit.optim.Optimizer;
+import dev.lowbit.optim.Optimizers;
+import dev.lowbit.quant.CodeBook;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.ejml.data.DMatrixRMaj;
+import org.ejml.dense.row.CommonOps_DDRM;
+import org.junit.jupiter.api.Test;
+
+class ShampooTest {
+
+  static float[] randomFloats(int n, long seed) {
+    Random r = new Random(seed);
+    float[] f = new float[n];
+    for (int i = 0; i < n; i++) {
+      f[i] = (float) r.nextGaussian();
+    }
+    return f;
+  }
+
+  @Test
+  void rankOneTensorsStepExactlyLikeTheBase() {
+    float[] a = randomFloats(7, 1);
+    float[] b = a.clone();
+    try (Optimizer shampoo =
+            Shampoo.shampoo32(Optimizers.adamW32().learningRate(0.1f).build())
+                .statisticsInterval(1)
+                .inverseRootInterval(1)
+                .build();
+        Optimizer adam = Optimizers.adamW32().learningRate(0.1f).build()) {
+      shampoo.register("bias", new long[] {1, 7, 1}, a);
+      adam.register("bias", new long[] {1, 7, 1}, b);
+      for (int s = 0; s < 3; s++) {
+        float[] g = randomFloats(7, 10 + s);
+        shampoo.step("bias", g);
+        adam.step("bias", g);
+      }
+      assertArrayEquals(b, a);
+      assertEquals(0, ((Shampoo) shampoo).memory("bias").preconditioners());
+    }
+  }
+
+  /** One step of 32-bit Shampoo over plain SGD against the formula, computed independently. */
+  @Test
+  void oneStepMatchesTheFormula() {
+    int n = 6;
+    int m = 9;
+    double beta = 0.9;
+    double eps = 1e-3;
+    float[] w = randomFloats(n * m, 2);
+    float[] w0 = w.clone();
+    float[] g = randomFloats(n * m, 3);
+    try (Shampoo opt =
+        Shampoo.builder(Optimizers.sgd().momentum(0f).learningRate(0.5f).build())
+            .statisticsInterval(1)
+            .inverseRootInterval(1)
+            .beta(beta)
+            .epsilon(eps)
+            .build()) {
+      opt.register("w", new long[] {n, m}, w);
+      opt.step("w", g);
+    }
+    DMatrixRMaj gm = new DMatrixRMaj(n, m);
+    for (int i = 0; i < g.length; i++) {
+      gm.data[i] = g[i];
+    }
+    DMatrixRMaj l = CommonOps_DDRM.identity(n);
+    CommonOps_DDRM.scale(beta * (float) eps, l);
+    DMatrixRMaj ggt = new DMatrixRMaj(n, n);
+    CommonOps_DDRM.multTransB(gm, gm, ggt);
+    CommonOps_DDRM.addEquals(l, 1 - beta, ggt);
+    DMatrixRMaj r = CommonOps_DDRM.identity(m);
+    CommonOps_DDRM.scale(beta * (float) eps, r);
+    DMatrixRMaj gtg = new DMatrixRMaj(m, m);
+    CommonOps_DDRM.multTransA(gm, gm, gtg);
+    CommonOps_DDRM.addEquals(r, 1 - beta, gtg);
+    DMatrixRMaj lr = root(l, eps);
+    DMatrixRMaj rr = root(r, eps);
+    DMatrixRMaj tmp = new DMatrixRMaj(n, m);
+    CommonOps_DDRM.mult(lr, gm, tmp);
+    DMatrixRMaj pre = new DMatrixRMaj(n, m);
+    CommonOps_DDRM.mult(tmp, rr, pre);
+    CommonOps_DDRM.scale(
+        org.ejml.dense.row.NormOps_DDRM.normF(gm) / org.ejml.dense.row.NormOps_DDRM.normF(pre),
+        pre);
+    for (int i = 0; i < w.length; i++) {
+      double expected = w0[i] - 0.5 * pre.data[i];
+      assertEquals(expected, w[i], 1e-5 * (1 + Math.abs(expected)), "element " + i);
+    }
+  }
+
+  private static DMatrixRMaj root(DMatrixRMaj a, double eps) {
+    var eig = org.ejml.dense.row.factory.DecompositionFactory_DDRM.eig(a.numRows, true, true);
+    eig.decompose(a.copy());
+    int n = a.numRows;
+    double max = 0;
+    for (int k = 0; k < n; k++) {
+      max = Math.max(max, eig.getEigenvalue(k).getReal());
+    }
+    DMatrixRMaj out = new DMatrixRMaj(n, n);
+    for (int k = 0; k < n; k++) {
+      DMatrixRMaj v = eig.getEigenVector(k);
+      double d = Math.pow(eig.getEigenvalue(k).getReal() + eps * max, -0.25);
+      for (int i = 0; i < n; i++) {
+        for (int j = 0; j < n; j++) {
+          out.add(i, j, d * v.get(i) * v.get(j));
+        }
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void preconditionerStateOf4BitIsAtLeast6Point5TimesSmaller() {
+    for (long[] shape : new long[][] {{1024, 1024}, {4096, 1024}}) {
+      ShampooMemory full = memoryOf(ShampooPrecision.FP32, shape);
+      ShampooMemory four = memoryOf(ShampooPrecision.FOUR_BIT, shape);
+      double ratio =
+          (double) (full.preconditioners() + full.inverseRoots())
+              / (four.preconditioners() + four.inverseRoots());
+      System.out.printf(
+          "shape %dx%d: 32-bit %s, 4-bit %s, preconditioner ratio %.3f%n",
+          shape[0], shape[1], full, four, ratio);
+      assertTrue(ratio >= 6.5, "ratio " + ratio);
+      // Exact accounting: 4 blocks of 1024 for the tall one, each side n = 1024.
+      long blocks = shape[0] / 1024;
+      long n = 1024;
+      assertEquals(blocks * 2 * (4 * n * n), full.preconditioners());
+      assertEquals(blocks * 2 * (4 * n + n * n / 2 + 4 * n * (n / 64)), four.preconditioners());
+      assertEquals(blocks * 2 * (4 * n + n * n / 2 + 4 * n * (n / 64)), four.inverseRoots());
+      // 4-bit AdamW base: about 1.03 bytes per parameter, counted apart.
+      assertTrue(four.base() > shape[0] * shape[1] && four.base() < 1.1 * shape[0] * shape[1]);
+    }
+  }
+
+  private static ShampooMemory memoryOf(ShampooPrecision precision, long[] shape) {
+    try (Shampoo opt =
+        Shampoo.builder(Optimizers.adamW4bit().build()).precision(precision).build()) {
+      opt.register("w", shape, new float[(int) (shape[0] * shape[1])]);
+      ShampooMemory m = opt.memory("w");
+      assertEquals(opt.stateBytes(), m.total());
+      assertEquals(opt.base().stateBytes(), m.base());
+      return m;
+    }
+  }
+
+  @Test
+  void nonFiniteGradientFollowsTheBasePolicy() {
+    float[] w = randomFloats(64 * 64, 4);
+    float[] before = w.clone();
+    float[] g = randomFloats(64 * 64, 5);
+    g[77] = Float.NaN;
+    try (Shampoo opt =
+        Shampoo.shampoo4bit(Optimizers.adamW4bit().build())
+            .statisticsInterval(1)
+            .inverseRootInterval(1)
+            .build()) {
+      opt.register("w", new long[] {64, 64}, w);
+      NonFiniteGradientException e =
+          assertThrows(NonFiniteGradientException.class, () -> opt.step("w", g));
+      assertEquals("w", e.parameterName());
+      assertEquals(77, e.index());
+      assertArrayEquals(before, w);
+      assertEquals(0, opt.stepCount("w"));
+      assertEquals(0, opt.base().stepCount("w"));
+    }
+    try (Shampoo opt =
+        Shampoo.shampoo4bit(
+                Optimizers.adamW4bit().nonFinitePolicy(NonFinitePolicy.SKIP).build())
+            .build()) {
+      opt.register("w", new long[] {64, 64}, w);
+      opt.step("w", g);
+      assertEquals(1, opt.skippedSteps());
+      assertArrayEquals(before, w);
+    }
+  }
+
+  /**
+   * With epsilon 0 and a rank-1 gradient the statistic is singular, so its inverse root does not
+   * exist: the failure is reported with the parameter name and the step uses the last good root
+   * (here the initial identity), exactly as the base optimizer would step on the raw gradient.
+   */
+  @Test
+  void singularStatisticFallsBackToTheLastGoodRoot() {
+    for (ShampooPrecision precision : ShampooPrecision.values()) {
+      int n = 64;
+      float[] u = randomFloats(n, 6);
+      float[] v = randomFloats(n, 7);
+      float[] g = new float[n * n];
+      for (int i = 0; i < n; i++) {
+        for (int j = 0; j < n; j++) {
+          g[i * n + j] = u[i] * v[j];
+        }
+      }
+      float[] w = randomFloats(n * n, 8);
+      float[] reference = w.clone();
+      List<PreconditionerFailure> failures = new ArrayList<>();
+      try (Shampoo opt =
+              Shampoo.builder(Optimizers.adamW32().learningRate(0.01f).build())
+                  .precision(precision)
+                  .epsilon(0)
+                  .statisticsInterval(1)
+                  .inverseRootInterval(1)
+                  .onPreconditionerFailure(failures::add)
+                  .build();
+          Optimizer adam = Optimizers.adamW32().learningRate(0.01f).build()) {
+        opt.register("fc1.weight", new long[] {n, n}, w);
+        adam.register("fc1.weight", new long[] {n, n}, reference);
+        opt.step("fc1.weight", g);
+        adam.step("fc1.weight", g);
+        assertFalse(failures.isEmpty(), precision + ": no failure reported");
+        for (PreconditionerFailure f : failures) {
+          assertEquals("fc1.weight", f.parameter());
+          assertEquals("inverse root", f.what());
+          assertTrue(f.message().contains("'fc1.weight'"), f.message());
+        }
+        assertEquals(failures.size(), opt.preconditionerFailures());
+        for (float x : w) {
+          assertTrue(Float.isFinite(x));
+        }
+        // Both roots stayed the identity, and grafting keeps the norm: the raw gradient.
+        if (failures.size() == 2) {
+          assertArrayEquals(reference, w, 1e-6f, precision.toString());
+        }
+      }
+    }
+  }
+
+  /** A gradient so large that G G^T overflows float32: the statistic keeps its last value. */
+  @Test
+  void overflowingStatisticIsDroppedAndReported() {
+    List<PreconditionerFailure> failures = new ArrayList<>();
+    float[] w = randomFloats(16 * 8, 9);
+    float[] g = randomFloats(16 * 8, 10);
+    for (int i = 0; i < g.length; i++) {
+      g[i] *= 1e20f;
+    }
+    try (Shampoo opt =
+        Shampoo.builder(Optimizers.sgdMomentum32().learningRate(1e-22f).build())
+            .statisticsInterval(1)
+            .inverseRootInterval(1)
+            .onPreconditionerFailure(failures::add)
+            .build()) {
+      opt.register("w", new long[] {16, 8}, w);
+      opt.step("w", g);
+    }
+    assertEquals(2, failures.stream().filter(f -> f.what().equals("statistic")).count());
+    for (float x : w) {
+      assertTrue(Float.isFinite(x));
+    }
+  }
+
+  @Test
+  void unregisterReleasesTheBaseRegistration() {
+    try (Shampoo opt = Shampoo.shampoo32(Optimizers.sgdMomentum8bit().build()).build()) {
+      opt.register("w", new long[] {4, 4}, new float[16]);
+      assertTrue(opt.base().parameterNames().contains("w"));
+      opt.unregister("w");
+      assertFalse(opt.base().parameterNames().contains("w"));
+      opt.register("w", new long[] {4, 4}, new float[16]);
+      assertEquals(1, opt.base().parameterNames().size());
+    }
+  }
+
+  @Test
+  void builderNamesBadOptions() {
+    Shampoo.Builder b = Shampoo.builder(Optimizers.adamW32().build());
+    assertTrue(
+        assertThrows(IllegalArgumentException.class, () -> b.beta(1.0))
+            .getMessage().contains("beta"));
+    assertTrue(
+        assertThrows(IllegalArgumentException.class, () -> b.epsilon(-1))
+            .getMessage().contains("epsilon"));
+    assertTrue(
+        assertThrows(IllegalArgumentException.class, () -> b.statisticsInterval(0))
+            .getMessage().contains("statisticsInterval"));
+    assertTrue(
+        assertThrows(IllegalArgumentException.class, () -> b.codeBook(CodeBook.LINEAR_4))
+            .getMessage().contains("codeBook"));
+    Optimizer used = Optimizers.adamW32().build();
+    used.register("x", new long[] {2}, new float[2]);
+    assertThrows(IllegalStateException.class, () -> Shampoo.builder(used).build());
+  }
+}
