@@ -50,6 +50,24 @@ public final class SpeedCommand implements Callable<Integer> {
       description = "Measuring time per variant in milliseconds (default: ${DEFAULT-VALUE}).")
   int millis = 400;
 
+  /** Elements of the small tensor used to get each kernel compiled before timing. */
+  private static final int WARM_UP_SIZE = 1 << 16;
+
+  /** Compiles every implementation's loops for this state on a small tensor (both thread paths). */
+  private static void warmUp(StateKind state) {
+    try (KernelWorkload small =
+        KernelWorkload.create(KernelWorkload.Optimizer.ADAMW, state, WARM_UP_SIZE, false)) {
+      for (Implementation impl : Implementation.values()) {
+        impl.kernels()
+            .ifPresent(
+                k -> {
+                  StepTimer.runFor(() -> small.step(k, 1), 300);
+                  StepTimer.runFor(() -> small.step(k, 2), 200);
+                });
+      }
+    }
+  }
+
   @Override
   public Integer call() {
     if (params < 4096) {
@@ -62,6 +80,7 @@ public final class SpeedCommand implements Callable<Integer> {
     StepTimer timer = new StepTimer(millis / 2, millis, 2);
     List<SpeedReport.Result> results = new ArrayList<>();
     for (StateKind state : StateKind.values()) {
+      warmUp(state);
       try (KernelWorkload workload =
           KernelWorkload.create(KernelWorkload.Optimizer.ADAMW, state, params, false)) {
         for (Implementation impl : List.of(Implementation.SIMD, Implementation.SCALAR)) {

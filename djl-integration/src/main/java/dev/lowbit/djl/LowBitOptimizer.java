@@ -94,20 +94,20 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
     clipsItself = clips && semantics == Semantics.DJL;
     hasOverrides = !builder.overrides.isEmpty();
     schedule = new TrackerSchedule(builder.learningRateTracker);
-    dev.lowbit.optim.OptimizerBuilder<?> core = builder.newCoreBuilder();
-    core.learningRate(schedule);
-    core.weightDecay(getWeightDecay());
-    core.rescaleGradient(clipsItself ? 1f : rescaleGrad);
-    core.clipValue(clips && !clipsItself ? clipGrad : 0f);
-    core.precision(builder.precision);
-    core.minQuantizedSize(builder.minQuantizedSize);
+    dev.lowbit.optim.OptimizerBuilder<?> coreBuilder = builder.newCoreBuilder();
+    coreBuilder.learningRate(schedule);
+    coreBuilder.weightDecay(getWeightDecay());
+    coreBuilder.rescaleGradient(clipsItself ? 1f : rescaleGrad);
+    coreBuilder.clipValue(clips && !clipsItself ? clipGrad : 0f);
+    coreBuilder.precision(builder.precision);
+    coreBuilder.minQuantizedSize(builder.minQuantizedSize);
     for (LowBitBuilder.NameOverride o : builder.overrides) {
-      core.override(o.regex(), o.precision());
+      coreBuilder.override(o.regex(), o.precision());
     }
-    core.nonFinitePolicy(builder.nonFinitePolicy);
-    core.threads(builder.threads);
+    coreBuilder.nonFinitePolicy(builder.nonFinitePolicy);
+    coreBuilder.threads(builder.threads);
     UnaryOperator<dev.lowbit.optim.Optimizer> wrapper = builder.wrapper();
-    this.factory = () -> wrapper.apply(core.build());
+    this.factory = () -> wrapper.apply(coreBuilder.build());
     this.core = factory.get();
   }
 

@@ -118,39 +118,57 @@ final class SimdCodeBook {
   void decode(
       SimdShape shape, MemorySegment codes, long first, int n, float scale, float[] dst, int off,
       int[] index) {
-    VectorSpecies<Float> floats = shape.floats();
-    int bound = floats.loopBound(n);
-    int k = 0;
-    for (; k < bound; k += floats.length()) {
-      IntVector c = SimdCodes.load(shape, codes, bits, first + k);
-      lookup(shape, c, index, k).mul(scale).intoArray(dst, off + k);
+    int bound = shape.floats().loopBound(n);
+    if (method == Method.REGISTER && shape.floats().length() >= 8) {
+      decodeRegister(shape, codes, first, bound, scale, dst, off);
+    } else {
+      decodeGather(shape, codes, first, bound, scale, dst, off, index);
     }
-    for (; k < n; k++) {
+    for (int k = bound; k < n; k++) {
       dst[off + k] = book.decode(Codes.read(codes, bits, first + k), scale);
     }
   }
 
-  private FloatVector lookup(SimdShape shape, IntVector c, int[] index, int k) {
-    VectorSpecies<Float> floats = shape.floats();
-    if (method == Method.REGISTER && floats.length() >= 8) {
-      return permute(shape, c, valueBits).reinterpretAsFloats();
+  // The loops below keep their vector work within a few calls of the loop: the JIT stops
+  // inlining past a fixed depth, and a Vector API call it does not inline runs a slow Java path.
+
+  private void decodeRegister(
+      SimdShape shape, MemorySegment codes, long first, int bound, float scale, float[] dst,
+      int off) {
+    VectorSpecies<Integer> ints = shape.ints();
+    boolean wide = ints.length() == 16;
+    IntVector low = IntVector.fromArray(ints, valueBits, 0);
+    IntVector high = wide ? low : IntVector.fromArray(ints, valueBits, 8);
+    for (int k = 0; k < bound; k += ints.length()) {
+      IntVector c = SimdCodes.load(shape, codes, bits, first + k);
+      lookup16(wide, low, high, c).reinterpretAsFloats().mul(scale).intoArray(dst, off + k);
     }
-    c.intoArray(index, k);
-    return FloatVector.fromArray(floats, values, 0, index, k);
   }
 
-  /** Lane {@code i} of the result is {@code table[c[i]]} for a 16-entry table (8 or 16 lanes). */
-  private static IntVector permute(SimdShape shape, IntVector c, int[] table) {
-    VectorSpecies<Integer> ints = shape.ints();
-    if (ints.length() == 16) {
-      return c.selectFrom(IntVector.fromArray(ints, table, 0));
+  private void decodeGather(
+      SimdShape shape, MemorySegment codes, long first, int bound, float scale, float[] dst,
+      int off, int[] index) {
+    VectorSpecies<Float> floats = shape.floats();
+    for (int k = 0; k < bound; k += floats.length()) {
+      SimdCodes.load(shape, codes, bits, first + k).intoArray(index, k);
+      FloatVector.fromArray(floats, values, 0, index, k).mul(scale).intoArray(dst, off + k);
     }
-    return c.selectFrom(IntVector.fromArray(ints, table, 0), IntVector.fromArray(ints, table, 8));
+  }
+
+  /**
+   * Lane {@code i} is {@code table[c[i]]} for a 16-entry table: one permute of a 16-lane vector,
+   * or a two-vector select from its two halves at 8 lanes. (rearrange, not selectFrom, for 16
+   * lanes: selectFrom was seen to fall back to its Java path inside these loops.)
+   */
+  private static IntVector lookup16(boolean wide, IntVector low, IntVector high, IntVector c) {
+    return wide ? low.rearrange(c.toShuffle()) : c.selectFrom(low, high);
   }
 
   /**
    * Encodes {@code src[off, off + n)} under one scale into elements {@code [first, first + n)}:
    * {@code encode(x / scale)}, or {@code encode(0)} for every element when the scale is 0.
+   * Precondition: if some {@code x} is NaN, the scale is not finite; the block scale
+   * {@code max |x|} ({@link SimdUpdate#absMax}) always is NaN then.
    *
    * @param shape vector width
    * @param src the new values
@@ -171,7 +189,11 @@ final class SimdCodeBook {
         SimdCodes.store(shape, zero, codes, bits, first + k);
       }
     } else {
-      encodeVectors(shape, src, null, scale, off, bound, codes, first, index);
+      switch (method) {
+        case REGISTER -> encodeRegister(shape, src, null, scale, off, bound, codes, first);
+        case BUCKETS -> encodeBuckets(shape, src, null, scale, off, bound, codes, first, index);
+        case SEARCH -> encodeSearch(shape, src, null, scale, off, bound, codes, first, index);
+      }
     }
     for (int k = bound; k < n; k++) {
       Codes.write(codes, bits, first + k, ScalarKernels.encode(book, src[off + k], scale));
@@ -195,151 +217,122 @@ final class SimdCodeBook {
       SimdShape shape, float[] src, float[] scales, int off, int n, MemorySegment codes, long first,
       int[] index) {
     int bound = shape.floats().loopBound(n);
-    encodeVectors(shape, src, scales, 0f, off, bound, codes, first, index);
+    switch (method) {
+      case REGISTER -> encodeRegister(shape, src, scales, 0f, off, bound, codes, first);
+      case BUCKETS -> encodeBuckets(shape, src, scales, 0f, off, bound, codes, first, index);
+      case SEARCH -> encodeSearch(shape, src, scales, 0f, off, bound, codes, first, index);
+    }
     for (int k = bound; k < n; k++) {
       Codes.write(codes, bits, first + k, ScalarKernels.encode(book, src[off + k], scales[off + k]));
     }
   }
 
   /**
-   * The vector part of both encoders, {@code bound} a multiple of the lane count. One loop per
-   * method, so that each compiles small enough for the JIT to keep every vector in registers.
+   * 16-entry books: a branch-free binary search over 16 slots (15 midpoints and a +inf pad), four
+   * permute-compare-add steps; at 128 bits, where a 16-entry permute is not one instruction, the
+   * midpoints below each lane are counted instead. With per-element scales ({@code scales} not
+   * null) a zero scale gives {@code encode(0)}.
    */
-  private void encodeVectors(
-      SimdShape shape, float[] src, float[] scales, float scale, int off, int bound,
-      MemorySegment codes, long first, int[] index) {
-    switch (method) {
-      case REGISTER -> {
-        if (shape.floats().length() >= 8) {
-          encodeRegister(shape, src, scales, scale, off, bound, codes, first);
-        } else {
-          encodeCount(shape, src, scales, scale, off, bound, codes, first);
-        }
-      }
-      case BUCKETS -> encodeBuckets(shape, src, scales, scale, off, bound, codes, first, index);
-      case SEARCH -> encodeSearch(shape, src, scales, scale, off, bound, codes, first, index);
-    }
-  }
-
-  /** {@code src / scale} of lanes {@code [off + k, ...)}; with per-element scales if given. */
-  private static FloatVector normalized(
-      SimdShape shape, float[] src, float[] scales, float scale, int at) {
-    FloatVector x = FloatVector.fromArray(shape.floats(), src, at);
-    return scales == null ? x.div(scale) : x.div(FloatVector.fromArray(shape.floats(), scales, at));
-  }
-
-  /** Where an element scale is 0 the code is {@code encode(0)}, whatever the division gave. */
-  private IntVector zeroScales(SimdShape shape, IntVector c, float[] scales, int at) {
-    if (scales == null) {
-      return c;
-    }
-    VectorMask<Float> zero =
-        FloatVector.fromArray(shape.floats(), scales, at).compare(VectorOperators.EQ, 0f);
-    return c.blend(zeroCode, zero.cast(shape.ints()));
-  }
-
   private void encodeRegister(
       SimdShape shape, float[] src, float[] scales, float scale, int off, int bound,
       MemorySegment codes, long first) {
-    int lanes = shape.floats().length();
-    for (int k = 0; k < bound; k += lanes) {
-      FloatVector q = normalized(shape, src, scales, scale, off + k);
-      IntVector c = zeroScales(shape, registerSearch(shape, q), scales, off + k);
+    VectorSpecies<Float> floats = shape.floats();
+    VectorSpecies<Integer> ints = shape.ints();
+    boolean wide = ints.length() == 16;
+    boolean narrow = ints.length() < 8;
+    IntVector low = narrow ? null : IntVector.fromArray(ints, midpointBits, 0);
+    IntVector high = narrow || wide ? low : IntVector.fromArray(ints, midpointBits, 8);
+    for (int k = 0; k < bound; k += ints.length()) {
+      FloatVector x = FloatVector.fromArray(floats, src, off + k);
+      FloatVector q = scales == null ? x.div(scale) : x.div(FloatVector.fromArray(floats, scales, off + k));
+      IntVector c = IntVector.zero(ints);
+      if (narrow) {
+        for (int m = 0; m < book.size() - 1; m++) {
+          c = c.add(1, q.compare(VectorOperators.GT, midpoints[m]).cast(ints));
+        }
+      } else {
+        c = c.add(8, lookup16(wide, low, high, c.add(7)).reinterpretAsFloats().compare(VectorOperators.LT, q).cast(ints));
+        c = c.add(4, lookup16(wide, low, high, c.add(3)).reinterpretAsFloats().compare(VectorOperators.LT, q).cast(ints));
+        c = c.add(2, lookup16(wide, low, high, c.add(1)).reinterpretAsFloats().compare(VectorOperators.LT, q).cast(ints));
+        c = c.add(1, lookup16(wide, low, high, c).reinterpretAsFloats().compare(VectorOperators.LT, q).cast(ints));
+      }
+      if (scales != null) {
+        VectorMask<Float> zero =
+            FloatVector.fromArray(floats, scales, off + k).compare(VectorOperators.EQ, 0f);
+        c = c.blend(zeroCode, zero.cast(ints));
+      }
       SimdCodes.store(shape, c, codes, bits, first + k);
     }
   }
 
-  private void encodeCount(
-      SimdShape shape, float[] src, float[] scales, float scale, int off, int bound,
-      MemorySegment codes, long first) {
-    int lanes = shape.floats().length();
-    for (int k = 0; k < bound; k += lanes) {
-      FloatVector q = normalized(shape, src, scales, scale, off + k);
-      IntVector c = zeroScales(shape, countBelow(shape, q), scales, off + k);
-      SimdCodes.store(shape, c, codes, bits, first + k);
-    }
-  }
-
+  /**
+   * Larger books: the bucket of the float's magnitude bits gives the lower code, one gathered
+   * comparison with that code's upper midpoint settles it.
+   */
   private void encodeBuckets(
       SimdShape shape, float[] src, float[] scales, float scale, int off, int bound,
       MemorySegment codes, long first, int[] index) {
-    int lanes = shape.floats().length();
-    for (int k = 0; k < bound; k += lanes) {
-      FloatVector q = normalized(shape, src, scales, scale, off + k);
-      IntVector c = zeroScales(shape, bucketLookup(shape, q, index, k), scales, off + k);
+    VectorSpecies<Float> floats = shape.floats();
+    VectorSpecies<Integer> ints = shape.ints();
+    // x / scale is NaN only for a NaN x or a non-finite scale, and a block holding a NaN has a
+    // NaN scale (its absmax); so a finite block scale needs no NaN test. Per-element scales are
+    // always tested.
+    boolean checkNaN = scales != null || !Float.isFinite(scale);
+    for (int k = 0; k < bound; k += ints.length()) {
+      FloatVector x = FloatVector.fromArray(floats, src, off + k);
+      FloatVector q = scales == null ? x.div(scale) : x.div(FloatVector.fromArray(floats, scales, off + k));
+      IntVector raw = q.reinterpretAsInts();
+      IntVector magnitude = signedKeys ? raw.and(0x7FFFFFFF) : raw.lanewise(VectorOperators.MAX, 0);
+      IntVector key =
+          magnitude
+              .lanewise(VectorOperators.LSHR, shift)
+              .sub(base)
+              .lanewise(VectorOperators.MAX, 0)
+              .lanewise(VectorOperators.MIN, buckets - 1);
+      if (signedKeys) {
+        // Negative values use the second half of the table.
+        key = key.add(raw.lanewise(VectorOperators.ASHR, 31).and(buckets));
+      }
+      key.intoArray(index, k);
+      IntVector low = IntVector.fromArray(ints, lowCodes, 0, index, k);
+      low.intoArray(index, k);
+      FloatVector boundary = FloatVector.fromArray(floats, midpoints, 0, index, k);
+      IntVector c = low.add(1, boundary.compare(VectorOperators.LT, q).cast(ints));
+      if (checkNaN) {
+        // A NaN lands in the top bucket; CodeBook.encode gives it 0.
+        c = c.blend(0, q.test(VectorOperators.IS_NAN).cast(ints));
+      }
+      if (scales != null) {
+        VectorMask<Float> zero =
+            FloatVector.fromArray(floats, scales, off + k).compare(VectorOperators.EQ, 0f);
+        c = c.blend(zeroCode, zero.cast(ints));
+      }
       SimdCodes.store(shape, c, codes, bits, first + k);
     }
   }
 
+  /** Books too dense for a bucket table: eight gathered steps of a branch-free binary search. */
   private void encodeSearch(
       SimdShape shape, float[] src, float[] scales, float scale, int off, int bound,
       MemorySegment codes, long first, int[] index) {
-    int lanes = shape.floats().length();
-    for (int k = 0; k < bound; k += lanes) {
-      FloatVector q = normalized(shape, src, scales, scale, off + k);
-      IntVector c = zeroScales(shape, gatherSearch(shape, q, index, k), scales, off + k);
+    VectorSpecies<Float> floats = shape.floats();
+    VectorSpecies<Integer> ints = shape.ints();
+    for (int k = 0; k < bound; k += ints.length()) {
+      FloatVector x = FloatVector.fromArray(floats, src, off + k);
+      FloatVector q = scales == null ? x.div(scale) : x.div(FloatVector.fromArray(floats, scales, off + k));
+      IntVector c = IntVector.zero(ints);
+      for (int step = 128; step >= 1; step >>= 1) {
+        c.add(step - 1).intoArray(index, k);
+        FloatVector probe = FloatVector.fromArray(floats, midpoints, 0, index, k);
+        c = c.add(step, probe.compare(VectorOperators.LT, q).cast(ints));
+      }
+      if (scales != null) {
+        VectorMask<Float> zero =
+            FloatVector.fromArray(floats, scales, off + k).compare(VectorOperators.EQ, 0f);
+        c = c.blend(zeroCode, zero.cast(ints));
+      }
       SimdCodes.store(shape, c, codes, bits, first + k);
     }
-  }
-
-  /** Four steps of a branch-free binary search over 16 slots (15 midpoints and a +inf pad). */
-  private IntVector registerSearch(SimdShape shape, FloatVector q) {
-    VectorSpecies<Integer> ints = shape.ints();
-    IntVector code = IntVector.zero(ints);
-    code = searchStep(shape, q, code, 8);
-    code = searchStep(shape, q, code, 4);
-    code = searchStep(shape, q, code, 2);
-    return searchStep(shape, q, code, 1);
-  }
-
-  private IntVector searchStep(SimdShape shape, FloatVector q, IntVector code, int step) {
-    FloatVector probe = permute(shape, code.add(step - 1), midpointBits).reinterpretAsFloats();
-    return code.add(step, probe.compare(VectorOperators.LT, q).cast(shape.ints()));
-  }
-
-  /** Counts the midpoints below each lane (narrow vectors, where a 16-entry permute is not one instruction). */
-  private IntVector countBelow(SimdShape shape, FloatVector q) {
-    IntVector code = IntVector.zero(shape.ints());
-    for (int m = 0; m < book.size() - 1; m++) {
-      code = code.add(1, q.compare(VectorOperators.GT, midpoints[m]).cast(shape.ints()));
-    }
-    return code;
-  }
-
-  private IntVector bucketLookup(SimdShape shape, FloatVector q, int[] index, int k) {
-    VectorSpecies<Integer> ints = shape.ints();
-    IntVector raw = q.reinterpretAsInts();
-    IntVector magnitude =
-        signedKeys ? raw.and(0x7FFFFFFF) : raw.lanewise(VectorOperators.MAX, 0);
-    IntVector key =
-        magnitude
-            .lanewise(VectorOperators.LSHR, shift)
-            .sub(base)
-            .lanewise(VectorOperators.MAX, 0)
-            .lanewise(VectorOperators.MIN, buckets - 1);
-    if (signedKeys) {
-      // Negative values use the second half of the table.
-      key = key.add(raw.lanewise(VectorOperators.ASHR, 31).and(buckets));
-    }
-    key.intoArray(index, k);
-    IntVector low = IntVector.fromArray(ints, lowCodes, 0, index, k);
-    low.intoArray(index, k);
-    FloatVector boundary = FloatVector.fromArray(shape.floats(), midpoints, 0, index, k);
-    VectorMask<Float> above = boundary.compare(VectorOperators.LT, q);
-    VectorMask<Float> nan = q.test(VectorOperators.IS_NAN);
-    return low.add(1, above.cast(ints)).blend(0, nan.cast(ints));
-  }
-
-  /** Eight gathered steps of a branch-free binary search over 256 slots. */
-  private IntVector gatherSearch(SimdShape shape, FloatVector q, int[] index, int k) {
-    VectorSpecies<Integer> ints = shape.ints();
-    IntVector code = IntVector.zero(ints);
-    for (int step = 128; step >= 1; step >>= 1) {
-      code.add(step - 1).intoArray(index, k);
-      FloatVector probe = FloatVector.fromArray(shape.floats(), midpoints, 0, index, k);
-      code = code.add(step, probe.compare(VectorOperators.LT, q).cast(ints));
-    }
-    return code;
   }
 
   private static int[] floatBits(float[] values) {

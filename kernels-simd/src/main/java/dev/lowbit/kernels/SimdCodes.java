@@ -28,113 +28,87 @@ final class SimdCodes {
   /**
    * Codes of elements {@code [first, first + lanes)}.
    *
-   * @param shape the vector width
+   * @param shape vector width
    * @param codes the packed codes
    * @param bits 4 or 8
    * @param first first element (even for 4 bits)
    * @return one code per lane
    */
   static IntVector load(SimdShape shape, MemorySegment codes, int bits, long first) {
-    return bits == 8 ? load8(shape, codes, first) : load4(shape, codes, first);
+    // One flat method (no helpers) keeps the vector calls shallow enough for the JIT to inline.
+    VectorSpecies<Integer> ints = shape.ints();
+    int lanes = ints.length();
+    if (bits == 8 && lanes == 16) {
+      return (IntVector)
+          ByteVector.fromMemorySegment(ByteVector.SPECIES_128, codes, first, ByteOrder.LITTLE_ENDIAN)
+              .convertShape(VectorOperators.ZERO_EXTEND_B2I, ints, 0);
+    }
+    if (bits == 8 && lanes == 8) {
+      return (IntVector)
+          ByteVector.fromMemorySegment(ByteVector.SPECIES_64, codes, first, ByteOrder.LITTLE_ENDIAN)
+              .convertShape(VectorOperators.ZERO_EXTEND_B2I, ints, 0);
+    }
+    IntVector iota = IntVector.zero(ints).addIndex(1);
+    if (bits == 8) {
+      // No 4-lane byte species exists: spread one 32-bit word over the lanes.
+      return IntVector.broadcast(ints, codes.get(INT_LE, first))
+          .lanewise(VectorOperators.LSHR, iota.lanewise(VectorOperators.LSHL, 3))
+          .and(0xFF);
+    }
+    long at = first >>> 1;
+    IntVector words;
+    if (lanes == 16) {
+      long w = codes.get(LONG_LE, at);
+      words =
+          IntVector.broadcast(ints, (int) w)
+              .blend((int) (w >>> 32), iota.compare(VectorOperators.GE, 8));
+    } else if (lanes == 8) {
+      words = IntVector.broadcast(ints, codes.get(INT_LE, at));
+    } else {
+      words = IntVector.broadcast(ints, codes.get(SHORT_LE, at) & 0xFFFF);
+    }
+    return words.lanewise(VectorOperators.LSHR, iota.lanewise(VectorOperators.LSHL, 2).and(31)).and(0xF);
   }
 
   /**
    * Stores one code per lane for elements {@code [first, first + lanes)}.
    *
-   * @param shape the vector width
+   * @param shape vector width
    * @param c the codes, each in {@code [0, 2^bits)}
    * @param codes the packed codes
    * @param bits 4 or 8
    * @param first first element (even for 4 bits)
    */
   static void store(SimdShape shape, IntVector c, MemorySegment codes, int bits, long first) {
-    if (bits == 8) {
-      store8(shape, c, codes, first);
+    int lanes = c.length();
+    if (bits == 8 && lanes == 16) {
+      c.convertShape(VectorOperators.I2B, ByteVector.SPECIES_128, 0)
+          .reinterpretAsBytes()
+          .intoMemorySegment(codes, first, ByteOrder.LITTLE_ENDIAN);
+    } else if (bits == 8 && lanes == 8) {
+      c.convertShape(VectorOperators.I2B, ByteVector.SPECIES_64, 0)
+          .reinterpretAsBytes()
+          .intoMemorySegment(codes, first, ByteOrder.LITTLE_ENDIAN);
+    } else if (bits == 8) {
+      IntVector shifts = IntVector.zero(shape.ints()).addIndex(8);
+      codes.set(INT_LE, first, c.lanewise(VectorOperators.LSHL, shifts).reduceLanes(VectorOperators.OR));
+    } else if (lanes == 16) {
+      // Lane j of the long view holds codes 2j (bits 0..3) and 2j+1 (bits 32..35): fold the
+      // second next to the first, then narrow each long to its low byte.
+      LongVector pairs = c.reinterpretAsLongs();
+      pairs
+          .or(pairs.lanewise(VectorOperators.LSHR, 28))
+          .and(0xFFL)
+          .convertShape(VectorOperators.L2B, ByteVector.SPECIES_64, 0)
+          .reinterpretAsBytes()
+          .intoMemorySegment(codes, first >>> 1, ByteOrder.LITTLE_ENDIAN);
     } else {
-      store4(shape, c, codes, first);
-    }
-  }
-
-  private static IntVector load8(SimdShape shape, MemorySegment codes, long first) {
-    VectorSpecies<Integer> ints = shape.ints();
-    return switch (ints.length()) {
-      case 16 ->
-          (IntVector)
-              ByteVector.fromMemorySegment(ByteVector.SPECIES_128, codes, first, ByteOrder.LITTLE_ENDIAN)
-                  .convertShape(VectorOperators.ZERO_EXTEND_B2I, ints, 0);
-      case 8 ->
-          (IntVector)
-              ByteVector.fromMemorySegment(ByteVector.SPECIES_64, codes, first, ByteOrder.LITTLE_ENDIAN)
-                  .convertShape(VectorOperators.ZERO_EXTEND_B2I, ints, 0);
-      default -> {
-        // No 4-lane byte species exists: spread one 32-bit word over the lanes.
-        IntVector shifts = IntVector.zero(ints).addIndex(8);
-        yield IntVector.broadcast(ints, codes.get(INT_LE, first))
-            .lanewise(VectorOperators.LSHR, shifts)
-            .and(0xFF);
-      }
-    };
-  }
-
-  private static IntVector load4(SimdShape shape, MemorySegment codes, long first) {
-    VectorSpecies<Integer> ints = shape.ints();
-    long at = first >>> 1;
-    IntVector iota = IntVector.zero(ints).addIndex(1);
-    IntVector shifts = iota.lanewise(VectorOperators.LSHL, 2).and(31);
-    IntVector words =
-        switch (ints.length()) {
-          case 16 -> {
-            long w = codes.get(LONG_LE, at);
-            yield IntVector.broadcast(ints, (int) w)
-                .blend((int) (w >>> 32), iota.compare(VectorOperators.GE, 8));
-          }
-          case 8 -> IntVector.broadcast(ints, codes.get(INT_LE, at));
-          default -> IntVector.broadcast(ints, codes.get(SHORT_LE, at) & 0xFFFF);
-        };
-    return words.lanewise(VectorOperators.LSHR, shifts).and(0xF);
-  }
-
-  private static void store8(SimdShape shape, IntVector c, MemorySegment codes, long first) {
-    switch (c.length()) {
-      case 16 ->
-          c.convertShape(VectorOperators.I2B, ByteVector.SPECIES_128, 0)
-              .reinterpretAsBytes()
-              .intoMemorySegment(codes, first, ByteOrder.LITTLE_ENDIAN);
-      case 8 ->
-          c.convertShape(VectorOperators.I2B, ByteVector.SPECIES_64, 0)
-              .reinterpretAsBytes()
-              .intoMemorySegment(codes, first, ByteOrder.LITTLE_ENDIAN);
-      default -> {
-        IntVector shifts = IntVector.zero(shape.ints()).addIndex(8);
-        codes.set(INT_LE, first, c.lanewise(VectorOperators.LSHL, shifts).reduceLanes(VectorOperators.OR));
-      }
-    }
-  }
-
-  private static void store4(SimdShape shape, IntVector c, MemorySegment codes, long first) {
-    long at = first >>> 1;
-    switch (c.length()) {
-      case 16 -> {
-        // Lane j of the long view holds codes 2j (bits 0..3) and 2j+1 (bits 32..35): fold the
-        // second next to the first, then narrow each long to its low byte.
-        LongVector pairs = c.reinterpretAsLongs();
-        pairs
-            .or(pairs.lanewise(VectorOperators.LSHR, 28))
-            .and(0xFFL)
-            .convertShape(VectorOperators.L2B, ByteVector.SPECIES_64, 0)
-            .reinterpretAsBytes()
-            .intoMemorySegment(codes, at, ByteOrder.LITTLE_ENDIAN);
-      }
-      case 8 -> {
-        IntVector shifts = IntVector.zero(shape.ints()).addIndex(4);
-        codes.set(INT_LE, at, c.lanewise(VectorOperators.LSHL, shifts).reduceLanes(VectorOperators.OR));
-      }
-      default -> {
-        IntVector shifts = IntVector.zero(shape.ints()).addIndex(4);
-        codes.set(
-            SHORT_LE,
-            at,
-            (short) c.lanewise(VectorOperators.LSHL, shifts).reduceLanes(VectorOperators.OR));
+      IntVector shifts = IntVector.zero(shape.ints()).addIndex(4);
+      int packed = c.lanewise(VectorOperators.LSHL, shifts).reduceLanes(VectorOperators.OR);
+      if (lanes == 8) {
+        codes.set(INT_LE, first >>> 1, packed);
+      } else {
+        codes.set(SHORT_LE, first >>> 1, (short) packed);
       }
     }
   }

@@ -17,9 +17,10 @@ import jdk.incubator.vector.VectorSpecies;
  * elements). Per tile, in one pass over the tensor's memory: decode the old moments into small
  * float tiles that stay in the L1 cache, run the update (writing the parameter and the new
  * moments into the tiles), then per block compute the new scale {@code max |x|} and requantize.
- * Float32 moments are updated in place without a tile. A rank-1 second moment first needs its new
+ * When both moments are float32 they are updated in place, without tiles (a float32 moment next
+ * to a quantized one is copied through a tile). A rank-1 second moment first needs its new
  * maxima ({@link SimdRank1Maxima}); a factorized one first updates its statistics
- * ({@link FactorizedStats}, shared with the scalar reference).
+ * ({@link SimdFactorizedStats}).
  *
  * <p>Code-book encoding is vectorized too: see {@link SimdCodeBook}.
  */
@@ -90,10 +91,12 @@ public final class SimdKernels implements OptimizerKernels {
         chunks,
         usable,
         (from, to) -> {
+          float[] scratch = new float[SquareSums.CHUNK];
           for (long c = from; c < to; c++) {
             long start = c * SquareSums.CHUNK;
             sums[(int) c] =
-                SimdSquareSums.chunk(shape, values, start, ScalarKernels.chunkLength(length, start));
+                SimdSquareSums.chunk(
+                    shape, values, start, ScalarKernels.chunkLength(length, start), scratch);
           }
         });
     double total = 0.0;
@@ -127,7 +130,8 @@ public final class SimdKernels implements OptimizerKernels {
         newRows = scales.rows();
         newCols = scales.cols();
       }
-      case FactorizedMoment f -> meanRow = FactorizedStats.update(s, param, grad, f, usable);
+      case FactorizedMoment f ->
+          meanRow = SimdFactorizedStats.update(shape, s, param, grad, f, usable);
       default -> MomentChunks.of(v, "v");
     }
     int tile = tileSize(m, v);

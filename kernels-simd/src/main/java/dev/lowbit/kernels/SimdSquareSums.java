@@ -1,7 +1,6 @@
 package dev.lowbit.kernels;
 
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteOrder;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -14,31 +13,44 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class SimdSquareSums {
 
-  private static final ByteOrder ORDER = ByteOrder.nativeOrder();
-
   private SimdSquareSums() {}
 
   /**
    * Sum of squares of one chunk, identical to {@link SquareSums#chunk(MemorySegment, long, int)}.
+   * The chunk is copied into {@code scratch} first, so the vector loop reads a plain array
+   * whatever kind of segment holds the values.
    *
    * @param shape vector width
    * @param values the floats
    * @param start first element of the chunk
    * @param n elements, at most {@link SquareSums#CHUNK}
+   * @param scratch at least {@code n} floats
    * @return the chunk's sum
    */
-  static double chunk(SimdShape shape, MemorySegment values, long start, int n) {
+  static double chunk(SimdShape shape, MemorySegment values, long start, int n, float[] scratch) {
+    MemorySegment.copy(values, Codes.FLOAT, start * Float.BYTES, scratch, 0, n);
+    return chunk(shape, scratch, n);
+  }
+
+  /**
+   * Sum of squares of {@code values[0, n)}, identical to {@link SquareSums#chunk(float[], int)}.
+   *
+   * @param shape vector width
+   * @param values the floats
+   * @param n elements, at most {@link SquareSums#CHUNK}
+   * @return the chunk's sum
+   */
+  static double chunk(SimdShape shape, float[] values, int n) {
     double[] lanes = new double[SquareSums.LANES];
     int bound = n - n % SquareSums.LANES;
     VectorSpecies<Float> floats = shape.floats();
     VectorSpecies<Double> doubles = shape.doubles();
-    long base = start * Float.BYTES;
     switch (floats.length()) {
       case 16 -> {
         DoubleVector a0 = DoubleVector.zero(doubles);
         DoubleVector a1 = DoubleVector.zero(doubles);
         for (int k = 0; k < bound; k += 16) {
-          FloatVector f = FloatVector.fromMemorySegment(floats, values, base + 4L * k, ORDER);
+          FloatVector f = FloatVector.fromArray(floats, values, k);
           DoubleVector d0 = (DoubleVector) f.convertShape(VectorOperators.F2D, doubles, 0);
           DoubleVector d1 = (DoubleVector) f.convertShape(VectorOperators.F2D, doubles, 1);
           a0 = a0.add(d0.mul(d0));
@@ -53,8 +65,8 @@ final class SimdSquareSums {
         DoubleVector a2 = DoubleVector.zero(doubles);
         DoubleVector a3 = DoubleVector.zero(doubles);
         for (int k = 0; k < bound; k += 16) {
-          FloatVector f0 = FloatVector.fromMemorySegment(floats, values, base + 4L * k, ORDER);
-          FloatVector f1 = FloatVector.fromMemorySegment(floats, values, base + 4L * (k + 8), ORDER);
+          FloatVector f0 = FloatVector.fromArray(floats, values, k);
+          FloatVector f1 = FloatVector.fromArray(floats, values, k + 8);
           DoubleVector d0 = (DoubleVector) f0.convertShape(VectorOperators.F2D, doubles, 0);
           DoubleVector d1 = (DoubleVector) f0.convertShape(VectorOperators.F2D, doubles, 1);
           DoubleVector d2 = (DoubleVector) f1.convertShape(VectorOperators.F2D, doubles, 0);
@@ -78,7 +90,7 @@ final class SimdSquareSums {
         for (int k = 0; k < bound; k += 16) {
           for (int part = 0; part < 4; part++) {
             FloatVector f =
-                FloatVector.fromMemorySegment(floats, values, base + 4L * (k + 4 * part), ORDER);
+                FloatVector.fromArray(floats, values, k + 4 * part);
             DoubleVector lo = (DoubleVector) f.convertShape(VectorOperators.F2D, doubles, 0);
             DoubleVector hi = (DoubleVector) f.convertShape(VectorOperators.F2D, doubles, 1);
             acc[2 * part] = acc[2 * part].add(lo.mul(lo));
@@ -91,7 +103,7 @@ final class SimdSquareSums {
       }
     }
     for (int k = bound; k < n; k++) {
-      double x = Codes.getFloat(values, start + k);
+      double x = values[k];
       lanes[k % SquareSums.LANES] += x * x;
     }
     return SquareSums.combine(lanes);

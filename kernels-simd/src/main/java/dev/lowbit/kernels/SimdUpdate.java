@@ -324,7 +324,7 @@ final class SimdUpdate {
    * The gradient the moments see: rescaled, clipped, plus L2 decay (first lines of
    * {@link AdamScalars}); lane-wise the same as {@link ScalarKernels#adamGrad}.
    */
-  private static FloatVector transform(
+  static FloatVector transform(
       FloatVector g, FloatVector p, float gradScale, float clip, float l2Decay) {
     g = g.mul(gradScale);
     if (clip > 0) {

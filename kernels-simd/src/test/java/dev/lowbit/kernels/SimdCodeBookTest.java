@@ -46,15 +46,34 @@ class SimdCodeBookTest {
     int tile = 4096;
     int[] index = new int[tile];
     MemorySegment segment = MemorySegment.ofArray(codes);
+    // One block scale: a NaN only ever meets a NaN block scale, so it is left out here.
+    float[] finite = new float[n];
+    for (int i = 0; i < n; i++) {
+      finite[i] = Float.isNaN(inputs[i]) ? 0.25f : inputs[i];
+    }
     for (int from = 0; from < n; from += tile) {
       int len = Math.min(tile, n - from);
-      coder.encode(shape, inputs, from, len, 1f, segment, from, index);
+      coder.encode(shape, finite, from, len, 1f, segment, from, index);
     }
-    for (int i = 0; i < n; i++) {
+    assertCodes(book, coder, finite, segment, "one scale");
+    // Element scales (rank-1), NaN included.
+    float[] ones = new float[n];
+    java.util.Arrays.fill(ones, 1f);
+    for (int from = 0; from < n; from += tile) {
+      int len = Math.min(tile, n - from);
+      coder.encode(shape, inputs, ones, from, len, segment, from, index);
+    }
+    assertCodes(book, coder, inputs, segment, "element scales");
+  }
+
+  private static void assertCodes(
+      CodeBook book, SimdCodeBook coder, float[] inputs, MemorySegment segment, String path) {
+    for (int i = 0; i < inputs.length; i++) {
       int expected = book.encode(inputs[i]);
       int actual = Codes.read(segment, book.bits(), i);
       if (expected != actual) {
-        assertEquals(expected, actual, book.name() + " (" + coder.method() + "): code of " + inputs[i]);
+        assertEquals(
+            expected, actual, book.name() + " (" + coder.method() + ", " + path + "): code of " + inputs[i]);
       }
     }
   }

@@ -116,6 +116,17 @@ class SimdKernelsEqualityTest {
     }
   }
 
+  /** Squared gradients that overflow: infinite v, infinite scales, NaN quotients. */
+  @ParameterizedTest(name = "{0} bits")
+  @ValueSource(ints = {512, 256, 128})
+  void overflowingMomentsEncodeLikeTheReference(int bits) {
+    for (Spec v : V_SPECS) {
+      for (Spec m : M_SPECS) {
+        runAdam(new SimdKernels(bits), m, v, 1000, ADAM.get(0), Fill.OVERFLOW, false, 1, null);
+      }
+    }
+  }
+
   static Stream<Arguments> sgdCases() {
     List<Arguments> out = new ArrayList<>();
     int variant = 0;

@@ -55,7 +55,12 @@ final class SimdTestCase {
      * {@code beta1 = 0} (or SGD's first step) the new moment divided by its scale lands exactly on
      * midpoints; plus all-zero blocks.
      */
-    BOUNDARY
+    BOUNDARY,
+    /**
+     * Random, plus some gradients whose square overflows: v becomes infinite, block scales
+     * infinite, and {@code x / scale} NaN, which both implementations must encode alike.
+     */
+    OVERFLOW
   }
 
   final int length;
@@ -115,6 +120,11 @@ final class SimdTestCase {
       boundaryGradients(g, boundaryBook, random);
     } else {
       sprinkleZeros(g, random);
+    }
+    if (fill == Fill.OVERFLOW) {
+      for (int i = 3; i < length; i += 97) {
+        g[i] = (i & 1) == 0 ? 3e19f : -3e19f;
+      }
     }
     MemorySegment param = floats(p, arena);
     MemorySegment grad = floats(g, arena);

@@ -1,6 +1,7 @@
 package dev.lowbit.optim;
 
 import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -50,7 +51,7 @@ import java.util.Set;
  */
 public abstract class Optimizer implements AutoCloseable {
 
-  private static final Gson GSON = new Gson();
+  private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().create();
 
   /** Registered parameter with its state and step count. */
   private static final class Entry {
@@ -412,7 +413,9 @@ public abstract class Optimizer implements AutoCloseable {
    */
   protected Map<String, Object> hyperparameters() {
     Map<String, Object> h = new LinkedHashMap<>();
-    h.put("learning_rate", String.valueOf(options.learningRate()));
+    LearningRateSchedule lr = options.learningRate();
+    h.put("learning_rate", lr instanceof LearningRateSchedule.Constant c
+        ? (Object) c.learningRate() : "schedule " + lr.getClass().getName());
     h.put("clip_global_norm", options.clipGlobalNorm());
     h.put("clip_tensor_norm", options.clipTensorNorm());
     h.put("clip_value", options.clipValue());

@@ -33,14 +33,14 @@ import org.openjdk.jmh.annotations.Warmup;
  * </ul>
  * The amortized step at (T1, T2) is {@code STEP + (STATISTICS - STEP) / T1 + (ROOTS -
  * STATISTICS) / T2}, computed from one run's scores (docs/benchmarks.md). The base optimizer is
- * float32 AdamW with one thread (EJML's products are single-threaded too). Run:
+ * float32 AdamW with one thread (EJML's products are single-threaded too); {@code adamW} is
+ * that base alone. Run:
  *
  * <pre>
  * java --add-modules jdk.incubator.vector -cp benchmarks/target/lowbit.jar org.openjdk.jmh.Main \
  *     ShampooBenchmark -rf json -rff shampoo.json
  * </pre>
  */
-@State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Fork(
@@ -48,8 +48,6 @@ import org.openjdk.jmh.annotations.Warmup;
     jvmArgsAppend = {
       "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx4g"
     })
-@Warmup(iterations = 1, time = 2)
-@Measurement(iterations = 3, time = 2)
 public class ShampooBenchmark {
 
   /** Rows and columns of the weight. */
@@ -58,68 +56,108 @@ public class ShampooBenchmark {
   /** Distinct gradients cycled through, so statistics see changing data. */
   static final int GRADIENTS = 4;
 
-  /** {@code FP32} or {@code FOUR_BIT} Shampoo, or {@code ADAMW} alone. */
-  @Param({"ADAMW", "FP32", "FOUR_BIT"})
-  public String optimizer;
+  /** A weight, its gradients and an optimizer over it. */
+  abstract static class Workload {
+    Optimizer opt;
+    float[][] grads;
+    int next;
 
-  /** {@code STEP}, {@code STATISTICS} or {@code ROOTS} (ignored for AdamW). */
-  @Param({"STEP", "STATISTICS", "ROOTS"})
-  public String phase;
-
-  private Optimizer opt;
-  private float[][] grads;
-  private int next;
-
-  /** Builds the optimizer, registers the weight and fills the statistics with a few steps. */
-  @Setup(Level.Trial)
-  public void setUp() {
-    Random random = new Random(1);
-    grads = new float[GRADIENTS][SIZE * SIZE];
-    for (float[] g : grads) {
-      for (int i = 0; i < g.length; i++) {
-        g[i] = (float) random.nextGaussian();
+    void create(Optimizer optimizer) {
+      Random random = new Random(1);
+      grads = new float[GRADIENTS][SIZE * SIZE];
+      for (float[] g : grads) {
+        for (int i = 0; i < g.length; i++) {
+          g[i] = (float) random.nextGaussian();
+        }
       }
+      float[] w = new float[SIZE * SIZE];
+      for (int i = 0; i < w.length; i++) {
+        w[i] = (float) (0.02 * random.nextGaussian());
+      }
+      opt = optimizer;
+      opt.register("w", new long[] {SIZE, SIZE}, w);
     }
-    float[] w = new float[SIZE * SIZE];
-    for (int i = 0; i < w.length; i++) {
-      w[i] = (float) (0.02 * random.nextGaussian());
+
+    Optimizer step() {
+      opt.step("w", grads[next]);
+      next = (next + 1) % GRADIENTS;
+      return opt;
     }
-    Optimizer base = Optimizers.adamW32().learningRate(1e-4f).threads(1).build();
-    if (optimizer.equals("ADAMW")) {
-      opt = base;
-    } else {
+
+    /** Frees the state. */
+    @TearDown(Level.Trial)
+    public void tearDown() {
+      opt.close();
+    }
+  }
+
+  static Optimizer adamW() {
+    return Optimizers.adamW32().learningRate(1e-4f).threads(1).build();
+  }
+
+  /** Plain float32 AdamW, one thread: the baseline. */
+  @State(Scope.Benchmark)
+  public static class AdamWWorkload extends Workload {
+    /** Builds AdamW and registers the weight. */
+    @Setup(Level.Trial)
+    public void setUp() {
+      create(adamW());
+    }
+  }
+
+  /** Shampoo over float32 AdamW, with the intervals that isolate one phase. */
+  @State(Scope.Benchmark)
+  public static class ShampooWorkload extends Workload {
+
+    /** {@code FP32} or {@code FOUR_BIT}. */
+    @Param({"FP32", "FOUR_BIT"})
+    public String precision;
+
+    /** {@code STEP}, {@code STATISTICS} or {@code ROOTS}. */
+    @Param({"STEP", "STATISTICS", "ROOTS"})
+    public String phase;
+
+    /** Builds Shampoo, registers the weight and fills the statistics with two steps. */
+    @Setup(Level.Trial)
+    public void setUp() {
       int never = Integer.MAX_VALUE;
-      opt =
-          Shampoo.builder(base)
-              .precision(ShampooPrecision.valueOf(optimizer))
+      create(
+          Shampoo.builder(adamW())
+              .precision(ShampooPrecision.valueOf(precision))
               .statisticsInterval(phase.equals("STEP") ? never : 1)
               .inverseRootInterval(phase.equals("ROOTS") ? 1 : never)
-              .build();
-    }
-    opt.register("w", new long[] {SIZE, SIZE}, w);
-    // Non-trivial statistics and roots before measuring (a real run has them too).
-    if (!optimizer.equals("ADAMW") && !phase.equals("STEP")) {
-      for (int s = 0; s < 2; s++) {
+              .build());
+      // Non-trivial statistics and roots before measuring (a real run has them too).
+      if (!phase.equals("STEP")) {
+        step();
         step();
       }
     }
   }
 
   /**
-   * One optimizer step of the chosen phase.
+   * One AdamW step (fast: more, shorter iterations).
    *
+   * @param w the workload
    * @return the optimizer (so the step cannot be eliminated)
    */
   @Benchmark
-  public Optimizer step() {
-    opt.step("w", grads[next]);
-    next = (next + 1) % GRADIENTS;
-    return opt;
+  @Warmup(iterations = 5, time = 1)
+  @Measurement(iterations = 5, time = 1)
+  public Optimizer adamW(AdamWWorkload w) {
+    return w.step();
   }
 
-  /** Frees the state. */
-  @TearDown(Level.Trial)
-  public void tearDown() {
-    opt.close();
+  /**
+   * One Shampoo step of the chosen phase (seconds per step: few, long iterations).
+   *
+   * @param w the workload
+   * @return the optimizer (so the step cannot be eliminated)
+   */
+  @Benchmark
+  @Warmup(iterations = 1, time = 2)
+  @Measurement(iterations = 3, time = 2)
+  public Optimizer shampoo(ShampooWorkload w) {
+    return w.step();
   }
 }

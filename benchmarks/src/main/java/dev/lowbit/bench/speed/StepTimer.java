@@ -58,6 +58,21 @@ public final class StepTimer {
   }
 
   /**
+   * Runs {@code action} repeatedly for {@code millis} milliseconds: used on a small tensor to get
+   * the hot loops compiled cheaply before a large tensor is timed (a large step is too slow to
+   * be repeated the thousands of times the JIT needs).
+   *
+   * @param action the work
+   * @param millis how long
+   */
+  public static void runFor(Runnable action, long millis) {
+    long end = System.nanoTime() + millis * 1_000_000;
+    do {
+      action.run();
+    } while (System.nanoTime() < end);
+  }
+
+  /**
    * Nanoseconds per float of a plain copy of {@code size} floats: the bandwidth baseline.
    *
    * @param size floats to copy

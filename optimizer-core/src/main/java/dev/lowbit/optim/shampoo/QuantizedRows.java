@@ -10,9 +10,9 @@ import org.ejml.data.DMatrixRMaj;
 /**
  * A square matrix stored row by row in 4 bits: each row is cut into blocks of {@link #BLOCK}
  * contiguous elements with one float32 absmax scale per block (quant-blockwise's
- * {@link BlockwiseQuantizer} quantizer). Rows are padded with zeros to a multiple of the block size so
- * that a block never spans two rows: for eigenvectors (stored one per row) this is the paper's
- * "blocks of 64 contiguous elements of one eigenvector".
+ * {@link BlockwiseQuantizer}). Rows are padded with zeros to a multiple of the block size so that
+ * a block never spans two rows: for eigenvectors (stored one per row) this is the paper's "blocks
+ * of 64 contiguous elements of one eigenvector".
  */
 final class QuantizedRows {
 

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.ejml.data.DMatrixRMaj;
 import org.ejml.dense.row.CommonOps_DDRM;
@@ -73,8 +74,7 @@ final class ShampooState implements ParameterState {
    * @param failures receives every dropped update
    * @return the preconditioned gradient, a new array
    */
-  float[] precondition(float[] grad, long t, java.util.function.Consumer<PreconditionerFailure>
-      failures) {
+  float[] precondition(float[] grad, long t, Consumer<PreconditionerFailure> failures) {
     boolean updateStatistics = t % config.statisticsInterval() == 0;
     boolean updateRoots = t % config.inverseRootInterval() == 0;
     float[] out = new float[grad.length];

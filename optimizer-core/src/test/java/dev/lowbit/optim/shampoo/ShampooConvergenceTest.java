@@ -27,7 +27,8 @@ class ShampooConvergenceTest {
         .build();
   }
 
-  private static void compare(String name, Supplier<Problems.Problem> problem, float lr, int steps) {
+  private static void compare(
+      String name, Supplier<Problems.Problem> problem, float lr, int steps) {
     double adam = Problems.train(problem.get(), adamW(lr), steps);
     double full = Problems.train(problem.get(), shampoo(ShampooPrecision.FP32, lr), steps);
     double four = Problems.train(problem.get(), shampoo(ShampooPrecision.FOUR_BIT, lr), steps);

@@ -58,7 +58,8 @@ class SpectralMathTest {
       for (int it = 1; it <= 4; it++) {
         SpectralMath.bjorck(v, 1);
         double now = SpectralMath.orthogonalityError(v);
-        assertTrue(now < 0.5 * previous, book + " iteration " + it + ": " + now + " vs " + previous);
+        assertTrue(
+            now < 0.5 * previous, book + " iteration " + it + ": " + now + " vs " + previous);
         previous = now;
       }
       assertTrue(previous < 1e-6, book + " after 4 iterations: " + previous);
