@@ -6,6 +6,7 @@ import dev.lowbit.bench.memory.MemoryReport;
 import dev.lowbit.bench.memory.ModelShapes;
 import dev.lowbit.bench.memory.OptimizerLayout;
 import dev.lowbit.bench.memory.ShapeFile;
+import dev.lowbit.bench.memory.StateFormula;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -70,7 +71,7 @@ public final class MemoryCommand implements Callable<Integer> {
       }
     }
     MemoryReport report =
-        MemoryReport.of(models, OptimizerLayout.presets(), new CoreStateMeasurer(), measureLimit);
+        MemoryReport.of(models, StateFormula.all(), new CoreStateMeasurer(), measureLimit);
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
       out.println(report.toJson());

@@ -29,6 +29,29 @@ class QuantizedTrainingTest {
   }
 
   @Test
+  void everyPresetTrainsThroughTheTrainer() {
+    float untrained;
+    try (LowBitOptimizer o = LowBit.adamW().build();
+        TinyMlp mlp = new TinyMlp(o, 3)) {
+      untrained = mlp.fullLoss();
+    }
+    java.util.Map<String, Supplier<LowBitOptimizer>> presets = new java.util.LinkedHashMap<>();
+    presets.put("adam", () -> LowBit.adam().build());
+    presets.put("adamW4bitFactorized", () -> LowBit.adamW4bitFactorized().build());
+    // Plain SGD needs a larger step than the 0.01 default to move in 20 steps.
+    presets.put("sgd", () -> LowBit.sgd().setLearningRateTracker(Tracker.fixed(0.2f)).build());
+    presets.put("sgdMomentum32", () -> LowBit.sgdMomentum32().build());
+    presets.put("sgdMomentum8bit", () -> LowBit.sgdMomentum8bit().build());
+    presets.put("sgdMomentum4bit", () -> LowBit.sgdMomentum4bit().build());
+    for (java.util.Map.Entry<String, Supplier<LowBitOptimizer>> p : presets.entrySet()) {
+      float loss = finalLoss(p.getValue(), 20);
+      System.out.printf("%s: loss %.4f after 20 steps (untrained %.4f)%n", p.getKey(), loss,
+          untrained);
+      assertTrue(loss < 0.8f * untrained, p.getKey() + ": " + loss + " vs " + untrained);
+    }
+  }
+
+  @Test
   void shampooThroughTheAdapterTrainsTheModel() {
     float untrained;
     try (LowBitOptimizer o = LowBit.adamW().build();

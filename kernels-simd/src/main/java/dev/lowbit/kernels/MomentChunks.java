@@ -99,7 +99,8 @@ sealed interface MomentChunks {
 
   /**
    * Rank-1 normalization: decodes with the scales in the state (the old ones) and encodes with
-   * the new maxima computed by {@link Rank1Maxima} before the fused pass.
+   * the new maxima computed by {@link Rank1Maxima} before the fused pass (null when the mover is
+   * only used to load, as in that first pass).
    */
   record Rank1(Rank1Moment state, float[] newRowScales, float[] newColScales)
       implements MomentChunks {

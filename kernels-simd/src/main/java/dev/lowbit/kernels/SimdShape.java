@@ -47,11 +47,14 @@ abstract class SimdShape {
   static int defaultBits() {
     String forced = System.getProperty(BITS_PROPERTY);
     if (forced != null) {
-      try {
-        return Integer.parseInt(forced.trim());
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException(BITS_PROPERTY + " must be 128, 256 or 512, got " + forced);
-      }
+      return switch (forced.trim()) {
+        case "128" -> 128;
+        case "256" -> 256;
+        case "512" -> 512;
+        default ->
+            throw new IllegalArgumentException(
+                "-D" + BITS_PROPERTY + " must be 128, 256 or 512, got '" + forced + "'");
+      };
     }
     int preferred = FloatVector.SPECIES_PREFERRED.vectorBitSize();
     if (preferred < 128) {

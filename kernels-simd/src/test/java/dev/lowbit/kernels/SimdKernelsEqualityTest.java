@@ -40,6 +40,7 @@ class SimdKernelsEqualityTest {
           Spec.blockwise(CodeBook.DYNAMIC_UNSIGNED_8, 256),
           Spec.blockwise(CodeBook.LINEAR_4, 128),
           Spec.rank1(CodeBook.LINEAR_4),
+          Spec.rank1(CodeBook.DYNAMIC_UNSIGNED_8),
           Spec.factorized());
 
   /** AdamW, Adam with L2 and clipping, DJL's Adam (eps outside the correction), a rescale. */
@@ -151,21 +152,21 @@ class SimdKernelsEqualityTest {
   }
 
   /** A tensor of a million-odd elements: many chunks, real thread splits, native width only. */
-  @ParameterizedTest(name = "v {0}")
+  @ParameterizedTest(name = "m {1}, v {0}, native {2}")
   @MethodSource("largeCases")
-  void largeTensorAtTheNativeWidth(Spec v, Spec m) {
+  void largeTensorAtTheNativeWidth(Spec v, Spec m, boolean nativeMemory, int scalars) {
     int length = 1_000_003;
-    runAdam(new SimdKernels(), m, v, length, ADAM.get(0), Fill.RANDOM, true, 2, null);
-    runAdam(new SimdKernels(), m, v, length, ADAM.get(1), Fill.RANDOM, false, 1, null);
+    runAdam(new SimdKernels(), m, v, length, ADAM.get(scalars), Fill.RANDOM, nativeMemory, 2, null);
   }
 
   static Stream<Arguments> largeCases() {
     return Stream.of(
-        Arguments.of(Spec.fp32(), Spec.fp32()),
+        Arguments.of(Spec.fp32(), Spec.fp32(), true, 0),
         Arguments.of(Spec.blockwise(CodeBook.DYNAMIC_UNSIGNED_8, 256),
-            Spec.blockwise(CodeBook.DYNAMIC_SIGNED_8, 256)),
-        Arguments.of(Spec.rank1(CodeBook.LINEAR_4), Spec.blockwise(CodeBook.DE_SIGNED_4, 128)),
-        Arguments.of(Spec.factorized(), Spec.blockwise(CodeBook.DE_SIGNED_4, 128)));
+            Spec.blockwise(CodeBook.DYNAMIC_SIGNED_8, 256), false, 1),
+        Arguments.of(Spec.rank1(CodeBook.LINEAR_4), Spec.blockwise(CodeBook.DE_SIGNED_4, 128), true,
+            2),
+        Arguments.of(Spec.factorized(), Spec.blockwise(CodeBook.DE_SIGNED_4, 128), false, 0));
   }
 
   @ParameterizedTest(name = "{0} bits")

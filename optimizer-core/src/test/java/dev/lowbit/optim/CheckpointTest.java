@@ -279,21 +279,25 @@ class CheckpointTest {
   }
 
   @Test
-  void aFailedSaveKeepsTheOldFile() throws IOException {
+  void aSaveThatFailsAtTheRenameLeavesTheTargetAndNoTemporaryFile() throws IOException {
     byte[] good = goodFile();
-    Path file = dir.resolve("keep.safetensors");
-    Files.write(file, good);
     try (Optimizer opt = damagedTarget()) {
-      // A directory in the way of the temporary file's rename target makes the move fail.
+      // A non-empty directory at the target path: the temporary file is written and forced, then
+      // the atomic rename over the target fails.
       Path blocked = dir.resolve("sub");
-      Files.createDirectories(blocked.resolve("x"));
+      Files.createDirectories(blocked);
+      Files.write(blocked.resolve("x"), good);
       assertThrows(IOException.class, () -> opt.save(blocked));
-      opt.save(file);
-      assertTrue(!Arrays.equals(good, Files.readAllBytes(file)));
+      assertArrayEquals(good, Files.readAllBytes(blocked.resolve("x")));
       try (Stream<Path> files = Files.list(dir)) {
         assertTrue(files.noneMatch(f -> f.getFileName().toString().endsWith(".tmp")),
             "temporary files left behind");
       }
+      // A save over an existing file replaces it.
+      Path file = dir.resolve("keep.safetensors");
+      Files.write(file, good);
+      opt.save(file);
+      assertTrue(!Arrays.equals(good, Files.readAllBytes(file)));
     }
   }
 }

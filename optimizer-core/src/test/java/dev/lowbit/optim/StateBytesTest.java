@@ -8,7 +8,10 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
-/** stateBytes against ALGORITHMS.md section 3, and the rank-1 statistics of a rank-3 tensor. */
+/**
+ * stateBytes against ALGORITHMS.md section 3, format selection, and how rank-3 tensors are laid
+ * out for the rank-1 and factorized kernels.
+ */
 class StateBytesTest {
 
   private static final int R = 1024;
@@ -96,6 +99,51 @@ class StateBytesTest {
             .filter(p -> p.suffix().equals(".scales." + dim)).findFirst().orElseThrow();
         float[] actual = part.segment().toArray(ValueLayout.JAVA_FLOAT);
         org.junit.jupiter.api.Assertions.assertArrayEquals(expected, actual, "dimension " + d);
+      }
+    }
+  }
+
+  /**
+   * A rank-3 tensor's factorized v is a batch of matrices over the last two dimensions. After one
+   * step from zero state, row statistic (b, i) is (1 - beta2) * mean_j g[b,i,j]^2 and column
+   * statistic (b, j) is (1 - beta2) * mean_i g[b,i,j]^2 (recomputed here in double).
+   */
+  @Test
+  void rank3FactorizedStatisticsAreRowAndColumnMeansPerMatrix() {
+    int batch = 3;
+    int rows = 8;
+    int cols = 200;
+    int n = batch * rows * cols;
+    SplittableRandom rnd = new SplittableRandom(15);
+    float[] g = TestStates.gaussian(rnd, n, 0.01);
+    try (Optimizer q = Optimizers.adamW4bitFactorized().build()) {
+      q.register("t", new long[] {batch, rows, cols}, new float[n]);
+      q.step("t", g);
+      dev.lowbit.kernels.FactorizedMoment f =
+          (dev.lowbit.kernels.FactorizedMoment) TestStates.moment(q, "t", 1).view;
+      assertEquals(batch, f.batch());
+      assertEquals(rows, f.rows());
+      assertEquals(cols, f.cols());
+      double oneMinusBeta2 = 1 - (double) 0.999f;
+      for (int b = 0; b < batch; b++) {
+        for (int i = 0; i < rows; i++) {
+          double mean = 0;
+          for (int j = 0; j < cols; j++) {
+            double x = g[(b * rows + i) * cols + j];
+            mean += x * x / cols;
+          }
+          float actual = f.rowStats().getAtIndex(ValueLayout.JAVA_FLOAT, (long) b * rows + i);
+          assertEquals(oneMinusBeta2 * mean, actual, 1e-5 * oneMinusBeta2 * mean, "row " + i);
+        }
+        for (int j = 0; j < cols; j++) {
+          double mean = 0;
+          for (int i = 0; i < rows; i++) {
+            double x = g[(b * rows + i) * cols + j];
+            mean += x * x / rows;
+          }
+          float actual = f.colStats().getAtIndex(ValueLayout.JAVA_FLOAT, (long) b * cols + j);
+          assertEquals(oneMinusBeta2 * mean, actual, 1e-5 * oneMinusBeta2 * mean, "col " + j);
+        }
       }
     }
   }

@@ -13,6 +13,8 @@ import java.util.function.ToLongFunction;
  * @param factory makes a fresh optimizer for one run from a learning rate
  * @param stateBytes reads the optimizer-state bytes of an optimizer after training
  * @param stateBytesSource how {@code stateBytes} gets its number, for the output
+ * @param inDefaultRun whether {@code lowbit compare} runs it when {@code --optimizers} is not
+ *     given (false for optimizers too slow for the default run's time budget)
  */
 public record Candidate(
     String name,
@@ -20,4 +22,5 @@ public record Candidate(
     double defaultLearningRate,
     DoubleFunction<Optimizer> factory,
     ToLongFunction<Optimizer> stateBytes,
-    String stateBytesSource) {}
+    String stateBytesSource,
+    boolean inDefaultRun) {}

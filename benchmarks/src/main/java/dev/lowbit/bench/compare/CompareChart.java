@@ -64,6 +64,9 @@ public final class CompareChart {
   private static JFreeChart accuracyChart(CompareReport report) {
     XYSeriesCollection data = new XYSeriesCollection();
     for (OptimizerSummary s : report.optimizers()) {
+      if (s.testAccuracyPerEpoch().isEmpty()) {
+        continue; // every seed diverged: nothing to draw
+      }
       XYSeries series = new XYSeries(s.optimizer());
       for (int e = 0; e < s.testAccuracyPerEpoch().size(); e++) {
         series.add(e + 1, s.testAccuracyPerEpoch().get(e));
@@ -97,8 +100,12 @@ public final class CompareChart {
     epochs.setRange(0.5, settings.epochs() + 0.5);
     NumberAxis accuracyAxis = (NumberAxis) plot.getRangeAxis();
     // A fixed, padded range: auto-ranging a single epoch's points collapses the axis to a point.
-    double low = 100;
-    double high = 0;
+    double low = 0;
+    double high = 100;
+    if (data.getSeriesCount() > 0) {
+      low = 100;
+      high = 0;
+    }
     for (OptimizerSummary s : report.optimizers()) {
       for (double a : s.testAccuracyPerEpoch()) {
         low = Math.min(low, a);

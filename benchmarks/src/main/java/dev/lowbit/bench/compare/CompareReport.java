@@ -44,9 +44,10 @@ public record CompareReport(CompareSettings settings, List<OptimizerSummary> opt
             s.optimizer(),
             String.format(Locale.ROOT, "%,d", s.stateBytes()),
             String.format(Locale.ROOT, "%.3f", s.bytesPerParameter()),
-            String.format(Locale.ROOT, "%.4f", s.finalTrainLossMean()),
-            String.format(
-                Locale.ROOT, "%.2f +- %.2f", s.testAccuracyMean(), s.testAccuracyStd()),
+            s.completedSeeds() == 0
+                ? "-"
+                : String.format(Locale.ROOT, "%.4f", s.finalTrainLossMean()),
+            accuracyCell(s),
             String.format(Locale.ROOT, "%.2f", s.medianStepMillis()),
             String.format(Locale.ROOT, "%.2f", s.medianUpdateMillis())
           };
@@ -76,6 +77,17 @@ public record CompareReport(CompareSettings settings, List<OptimizerSummary> opt
       }
     }
     return out.toString();
+  }
+
+  private static String accuracyCell(OptimizerSummary s) {
+    if (s.completedSeeds() == 0) {
+      return "diverged";
+    }
+    String cell =
+        String.format(Locale.ROOT, "%.2f +- %.2f", s.testAccuracyMean(), s.testAccuracyStd());
+    return s.completedSeeds() == s.seeds()
+        ? cell
+        : cell + " (" + s.completedSeeds() + " of " + s.seeds() + " seeds)";
   }
 
   /**

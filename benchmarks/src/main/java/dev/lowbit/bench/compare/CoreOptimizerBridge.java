@@ -1,6 +1,8 @@
 package dev.lowbit.bench.compare;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.training.optimizer.Optimizer;
 import java.util.HashMap;
 import java.util.Map;
@@ -8,14 +10,16 @@ import java.util.Map;
 /**
  * Lets DJL's {@code Trainer} drive any core LowBit optimizer (used for Shampoo, which the DJL
  * adapter {@code dev.lowbit.djl.LowBit} has no factory for yet) by copying: each update copies
- * the weight and gradient into float arrays, steps the core optimizer, copies the weight back and
- * zeroes the gradient (PyTorch adds each backward pass to it).
+ * the weight and gradient into float arrays, steps the core optimizer, writes the weight back by
+ * indexed assignment and zeroes the parameter's gradient (PyTorch adds each backward pass to it).
  *
  * <p>This is the simple, always-correct path, not the adapter's zero-copy one, so its update
  * time includes two copies of every tensor; the comparison's accuracy and state memory are
  * unaffected. Parameters are registered with the core under DJL's parameter id on first update.
  */
 final class CoreOptimizerBridge extends Optimizer implements AutoCloseable {
+
+  private static final NDIndex ALL = new NDIndex("...");
 
   private final dev.lowbit.optim.Optimizer core;
   private final Map<String, float[]> weights = new HashMap<>();
@@ -42,8 +46,14 @@ final class CoreOptimizerBridge extends Optimizer implements AutoCloseable {
       System.arraycopy(weight.toFloatArray(), 0, values, 0, values.length);
     }
     core.step(parameterId, grad.toFloatArray());
-    weight.set(values);
-    grad.muli(0);
+    try (NDManager scratch = weight.getManager().newSubManager()) {
+      // Indexed assignment writes into the tensor's own storage; NDArray.set(float[]) may
+      // replace the storage instead, cutting the tensor off from the model's parameter.
+      weight.set(ALL, scratch.create(values, weight.getShape()));
+      if (weight.hasGradient()) {
+        weight.getGradient().set(ALL, 0f);
+      }
+    }
   }
 
   /**

@@ -77,7 +77,10 @@ final class LowBitCandidates {
                     .build()),
         optimizer -> ((CoreOptimizerBridge) optimizer).stateBytes(),
         "Shampoo.stateBytes() (preconditioners and the base AdamW's m and v; DJL bridge by"
-            + " copy)");
+            + " copy)",
+        // Its per-step preconditioning costs seconds per step on the default MLP's 1024-wide
+        // layers: far beyond the default run's budget, so it runs only when named.
+        false);
   }
 
   private static Candidate lowBit(
@@ -91,7 +94,8 @@ final class LowBitCandidates {
         defaultLearningRate,
         lr -> preset.get().optLearningRateTracker(Tracker.fixed((float) lr)).build(),
         LowBitCandidates::stateBytes,
-        SOURCE);
+        SOURCE,
+        true);
   }
 
   private static long stateBytes(Optimizer optimizer) {

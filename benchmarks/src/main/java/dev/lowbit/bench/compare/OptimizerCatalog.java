@@ -32,7 +32,8 @@ public final class OptimizerCatalog {
             1e-3,
             lr -> Optimizer.adam().optLearningRateTracker(Tracker.fixed((float) lr)).build(),
             DjlStateBytes::of,
-            "bytes of its m and v NDArrays"));
+            "bytes of its m and v NDArrays",
+            true));
     LowBitCandidates.addTo(catalog);
     return catalog;
   }
@@ -48,6 +49,15 @@ public final class OptimizerCatalog {
    */
   public List<String> names() {
     return Collections.unmodifiableList(new ArrayList<>(byName.keySet()));
+  }
+
+  /**
+   * The names run when none are chosen, in table order.
+   *
+   * @return the default names
+   */
+  public List<String> defaultNames() {
+    return byName.values().stream().filter(Candidate::inDefaultRun).map(Candidate::name).toList();
   }
 
   /**

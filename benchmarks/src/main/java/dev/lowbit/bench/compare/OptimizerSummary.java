@@ -5,7 +5,8 @@ import java.util.List;
 
 /**
  * One row of the comparison: an optimizer's results over all seeds. Spreads are the sample
- * standard deviation (divisor n - 1; 0 for a single seed).
+ * standard deviation (divisor n - 1; 0 for a single seed). Loss and accuracy are over the seeds
+ * whose training completed; they are NaN when none did.
  *
  * @param optimizer the optimizer's name
  * @param description what it is
@@ -20,7 +21,9 @@ import java.util.List;
  * @param testAccuracyPerEpoch mean over seeds of the test accuracy after each epoch, in percent
  * @param medianStepMillis mean over seeds of the median training-step time
  * @param medianUpdateMillis mean over seeds of the median optimizer-update time
- * @param seeds how many seeds
+ * @param seeds how many seeds were run
+ * @param completedSeeds how many of them completed (the others diverged)
+ * @param failures why the other seeds stopped, one entry per failed seed
  */
 public record OptimizerSummary(
     String optimizer,
@@ -36,7 +39,15 @@ public record OptimizerSummary(
     List<Double> testAccuracyPerEpoch,
     double medianStepMillis,
     double medianUpdateMillis,
-    int seeds) {
+    int seeds,
+    int completedSeeds,
+    List<String> failures) {
+
+  /** Copies the lists. */
+  public OptimizerSummary {
+    testAccuracyPerEpoch = List.copyOf(testAccuracyPerEpoch);
+    failures = List.copyOf(failures);
+  }
 
   /**
    * Summarizes the runs of one optimizer.
@@ -47,15 +58,23 @@ public record OptimizerSummary(
    */
   public static OptimizerSummary of(Candidate candidate, List<RunResult> runs) {
     RunResult first = runs.getFirst();
-    double[] loss = runs.stream().mapToDouble(RunResult::finalTrainLoss).toArray();
-    double[] accuracy =
-        runs.stream().mapToDouble(r -> 100 * r.finalTestAccuracy()).toArray();
+    List<RunResult> done = runs.stream().filter(RunResult::completed).toList();
+    double[] loss = done.stream().mapToDouble(RunResult::finalTrainLoss).toArray();
+    double[] accuracy = done.stream().mapToDouble(r -> 100 * r.finalTestAccuracy()).toArray();
     List<Double> perEpoch = new ArrayList<>();
-    for (int e = 0; e < first.testAccuracyPerEpoch().size(); e++) {
-      int epoch = e;
-      perEpoch.add(
-          100 * runs.stream().mapToDouble(r -> r.testAccuracyPerEpoch().get(epoch)).average()
-              .orElseThrow());
+    if (!done.isEmpty()) {
+      for (int e = 0; e < done.getFirst().testAccuracyPerEpoch().size(); e++) {
+        int epoch = e;
+        perEpoch.add(
+            100 * done.stream().mapToDouble(r -> r.testAccuracyPerEpoch().get(epoch)).average()
+                .orElseThrow());
+      }
+    }
+    List<String> failures = new ArrayList<>();
+    for (RunResult r : runs) {
+      if (!r.completed()) {
+        failures.add("seed " + r.seed() + ": " + r.failure());
+      }
     }
     return new OptimizerSummary(
         candidate.name(),
@@ -71,10 +90,15 @@ public record OptimizerSummary(
         perEpoch,
         runs.stream().mapToDouble(RunResult::medianStepMillis).average().orElseThrow(),
         runs.stream().mapToDouble(RunResult::medianUpdateMillis).average().orElseThrow(),
-        runs.size());
+        runs.size(),
+        done.size(),
+        failures);
   }
 
   static double mean(double[] values) {
+    if (values.length == 0) {
+      return Double.NaN;
+    }
     double sum = 0;
     for (double v : values) {
       sum += v;

@@ -15,6 +15,8 @@ import java.util.List;
  * @param medianStepMillis median wall time of one training step (forward, backward, update)
  * @param medianUpdateMillis median wall time of the optimizer update alone ({@code
  *     Trainer.step()})
+ * @param failure why training stopped early (the loss or a gradient stopped being finite), or
+ *     null when it completed; the per-epoch lists then hold only the completed epochs
  */
 public record RunResult(
     String optimizer,
@@ -25,12 +27,22 @@ public record RunResult(
     List<Double> testAccuracyPerEpoch,
     long steps,
     double medianStepMillis,
-    double medianUpdateMillis) {
+    double medianUpdateMillis,
+    String failure) {
 
   /** Copies the lists. */
   public RunResult {
     trainLossPerEpoch = List.copyOf(trainLossPerEpoch);
     testAccuracyPerEpoch = List.copyOf(testAccuracyPerEpoch);
+  }
+
+  /**
+   * Whether training ran all its epochs.
+   *
+   * @return true when there was no failure
+   */
+  public boolean completed() {
+    return failure == null;
   }
 
   /**

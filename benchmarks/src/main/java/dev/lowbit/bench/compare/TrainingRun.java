@@ -15,6 +15,7 @@ import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.util.Pair;
 import dev.lowbit.bench.data.LabeledImages;
+import dev.lowbit.optim.NonFiniteGradientException;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -28,6 +29,9 @@ import java.util.Random;
  * <p>The loop is the one a DJL user writes: forward and backward inside a gradient collector,
  * then {@link Trainer#step()}, which calls the optimizer's {@code update} for every parameter.
  * Pixels are scaled to [0, 1] and standardized with Fashion-MNIST's mean and standard deviation.
+ *
+ * <p>A run whose loss or gradient stops being finite ends there and is reported as diverged
+ * (with the step), so one unstable optimizer does not cost the rest of a comparison.
  */
 public final class TrainingRun {
 
@@ -117,6 +121,8 @@ public final class TrainingRun {
         long[] stepNanos = new long[(int) totalSteps];
         long[] updateNanos = new long[(int) totalSteps];
         int step = 0;
+        String failure = null;
+        training:
         for (int epoch = 1; epoch <= epochs; epoch++) {
           shuffle(permutation, order);
           double lossSum = 0;
@@ -125,14 +131,25 @@ public final class TrainingRun {
               NDArray x = images(batch, train, permutation, b * batchSize, batchSize);
               NDArray y = labels(batch, train, permutation, b * batchSize, batchSize);
               long start = System.nanoTime();
+              float batchLoss;
               try (GradientCollector collector = trainer.newGradientCollector()) {
                 NDArray prediction = trainer.forward(new NDList(x)).singletonOrThrow();
                 NDArray loss = trainer.getLoss().evaluate(new NDList(y), new NDList(prediction));
                 collector.backward(loss);
-                lossSum += loss.getFloat();
+                batchLoss = loss.getFloat();
               }
+              if (!Float.isFinite(batchLoss)) {
+                failure = "diverged: training loss is " + batchLoss + " at step " + (step + 1);
+                break training;
+              }
+              lossSum += batchLoss;
               long beforeUpdate = System.nanoTime();
-              trainer.step();
+              try {
+                trainer.step();
+              } catch (NonFiniteGradientException e) {
+                failure = "diverged at step " + (step + 1) + ": " + e.getMessage();
+                break training;
+              }
               long end = System.nanoTime();
               stepNanos[step] = end - start;
               updateNanos[step] = end - beforeUpdate;
@@ -149,6 +166,9 @@ public final class TrainingRun {
               String.format(
                   "epoch %d/%d loss %.4f test accuracy %.2f%%", epoch, epochs, loss, 100 * accuracy));
         }
+        if (failure != null) {
+          bar.epoch(step, failure);
+        }
         long stateBytes = candidate.stateBytes().applyAsLong(optimizer);
         return new RunResult(
             candidate.name(),
@@ -158,8 +178,9 @@ public final class TrainingRun {
             losses,
             accuracies,
             totalSteps,
-            medianMillis(stepNanos),
-            medianMillis(updateNanos));
+            medianMillis(Arrays.copyOf(stepNanos, Math.max(1, step))),
+            medianMillis(Arrays.copyOf(updateNanos, Math.max(1, step))),
+            failure);
       }
     } finally {
       if (optimizer instanceof AutoCloseable closeable) {

@@ -1,8 +1,8 @@
 package dev.lowbit.bench.memory;
 
 import dev.lowbit.optim.Optimizer;
-import dev.lowbit.optim.OptimizerBuilder;
 import dev.lowbit.optim.Optimizers;
+import dev.lowbit.optim.shampoo.Shampoo;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Map;
@@ -14,28 +14,30 @@ import java.util.function.Supplier;
  * registers every tensor of the model and reads {@link Optimizer#stateBytes()}.
  *
  * <p>Registering allocates the real state (codes, scales, statistics) in the optimizer's own
- * memory. The parameters themselves are never stepped, so every tensor is registered on a slice
+ * memory (Shampoo's preconditioners live on the Java heap). The parameters themselves are never stepped, so every tensor is registered on a slice
  * of one shared native buffer as large as the largest tensor: measuring GPT-2 355M needs about
  * 200 MB for parameters instead of 1.4 GB, plus the state being measured.
  */
 public final class CoreStateMeasurer implements StateMeasurer {
 
-  private static final Map<String, Supplier<OptimizerBuilder<?>>> PRESETS =
+  private static final Map<String, Supplier<Optimizer>> PRESETS =
       Map.of(
-          "adamw32", Optimizers::adamW32,
-          "adamw8bit", Optimizers::adamW8bit,
-          "adamw4bit", Optimizers::adamW4bit,
-          "adamw4bit-factorized", Optimizers::adamW4bitFactorized,
-          "sgdm32", Optimizers::sgdMomentum32,
-          "sgdm8bit", Optimizers::sgdMomentum8bit,
-          "sgdm4bit", Optimizers::sgdMomentum4bit);
+          "adamw32", () -> Optimizers.adamW32().build(),
+          "adamw8bit", () -> Optimizers.adamW8bit().build(),
+          "adamw4bit", () -> Optimizers.adamW4bit().build(),
+          "adamw4bit-factorized", () -> Optimizers.adamW4bitFactorized().build(),
+          "sgdm32", () -> Optimizers.sgdMomentum32().build(),
+          "sgdm8bit", () -> Optimizers.sgdMomentum8bit().build(),
+          "sgdm4bit", () -> Optimizers.sgdMomentum4bit().build(),
+          "shampoo32", () -> Shampoo.shampoo32(Optimizers.adamW32().build()).build(),
+          "shampoo4bit", () -> Shampoo.shampoo4bit(Optimizers.adamW32().build()).build());
 
   /** Creates the measurer. */
   public CoreStateMeasurer() {}
 
   @Override
   public OptionalLong measure(String optimizer, ModelShapes model) {
-    Supplier<OptimizerBuilder<?>> preset = PRESETS.get(optimizer);
+    Supplier<Optimizer> preset = PRESETS.get(optimizer);
     if (preset == null) {
       return OptionalLong.empty();
     }
@@ -43,8 +45,8 @@ public final class CoreStateMeasurer implements StateMeasurer {
     for (TensorShape t : model.tensors()) {
       largest = Math.max(largest, t.elements());
     }
-    try (Arena arena = Arena.ofConfined();
-        Optimizer built = preset.get().build()) {
+    try (Arena arena = Arena.ofShared();
+        Optimizer built = preset.get()) {
       MemorySegment shared = arena.allocate(4 * largest, 4);
       for (TensorShape t : model.tensors()) {
         built.register(t.name(), t.dims(), shared.asSlice(0, 4 * t.elements()));

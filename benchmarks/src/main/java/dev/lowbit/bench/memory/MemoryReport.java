@@ -23,21 +23,21 @@ public record MemoryReport(long measureLimit, List<ModelMemory> models) {
    * Computes (and where possible measures) every optimizer's state for every model.
    *
    * @param models the models
-   * @param optimizers the optimizers' layouts
+   * @param optimizers the optimizers' formulas
    * @param measurer measures real state
    * @param measureLimit measure only models with at most this many parameters
    * @return the report
    */
   public static MemoryReport of(
       List<ModelShapes> models,
-      List<OptimizerLayout> optimizers,
+      List<? extends StateFormula> optimizers,
       StateMeasurer measurer,
       long measureLimit) {
     List<ModelMemory> out = new ArrayList<>();
     for (ModelShapes model : models) {
       long parameters = model.parameters();
       List<MemoryRow> rows = new ArrayList<>();
-      for (OptimizerLayout optimizer : optimizers) {
+      for (StateFormula optimizer : optimizers) {
         Long measured = null;
         if (parameters <= measureLimit) {
           var m = measurer.measure(optimizer.name(), model);

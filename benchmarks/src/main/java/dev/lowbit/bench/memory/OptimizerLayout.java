@@ -8,7 +8,7 @@ import java.util.List;
  * @param name the stable name (as in {@code lowbit compare})
  * @param moments the moments it keeps per tensor (Adam: m and v; SGD: the momentum buffer)
  */
-public record OptimizerLayout(String name, List<MomentLayout> moments) {
+public record OptimizerLayout(String name, List<MomentLayout> moments) implements StateFormula {
 
   /**
    * Tensors with fewer elements keep float32 state (ALGORITHMS.md section 3: quantizing biases
@@ -71,6 +71,7 @@ public record OptimizerLayout(String name, List<MomentLayout> moments) {
    * @param model the model
    * @return the sum over its tensors
    */
+  @Override
   public long bytes(ModelShapes model) {
     long total = 0;
     for (TensorShape t : model.tensors()) {
