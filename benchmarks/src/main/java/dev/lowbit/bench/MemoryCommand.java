@@ -81,6 +81,9 @@ public final class MemoryCommand implements Callable<Integer> {
           "computed: exact per-tensor formulas (docs/benchmarks.md, Memory); measured: the core"
               + " optimizer's stateBytes() after registering every tensor on native memory.");
       out.println(
+          "Shampoo (over float32 AdamW) is measured only while its preconditioners, which live on"
+              + " the Java heap, fit in half the free heap (raise it with -Xmx).");
+      out.println(
           "Tensors under "
               + OptimizerLayout.MIN_QUANTIZED_ELEMENTS
               + " elements keep float32 state. MiB = 2^20 bytes.");

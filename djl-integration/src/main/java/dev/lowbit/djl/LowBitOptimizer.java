@@ -145,11 +145,12 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
       try {
         core.step(binding.key(), gradient);
       } catch (NonFiniteGradientException e) {
-        throw names.containsKey(parameterId)
-            ? e
-            : new NonFiniteGradientException(
+        // A runtime id means nothing to the user: name the parameter as well as we can.
+        throw keyedById(binding, parameterId)
+            ? new NonFiniteGradientException(
                 label(parameterId, weight), e.index(),
-                gradient.getAtIndex(ValueLayout.JAVA_FLOAT, e.index()));
+                gradient.getAtIndex(ValueLayout.JAVA_FLOAT, e.index()))
+            : e;
       }
       if (!binding.direct()) {
         TensorMemory.copyIn(binding.values(), weight);
@@ -223,6 +224,11 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
     return first.equals(slot.device()) ? base : base + "@" + slot.device();
   }
 
+  /** Whether the binding was registered under DJL's runtime id rather than a name. */
+  private static boolean keyedById(ParameterBinding binding, String parameterId) {
+    return binding.key().equals(parameterId) || binding.key().startsWith(parameterId + "@");
+  }
+
   private String label(String parameterId, NDArray weight) {
     String name = names.get(parameterId);
     return name != null
@@ -255,10 +261,11 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
   public synchronized void save(Model model, Path path) throws IOException {
     Map<String, String> byId = ParameterNames.byId(model);
     Map<String, String> renames = new HashMap<>();
-    for (Slot slot : bindings.keySet()) {
-      String name = byId.get(slot.parameterId());
-      if (name != null && !names.containsKey(slot.parameterId())) {
-        renames.put(slot.parameterId(), name);
+    for (Map.Entry<Slot, ParameterBinding> e : bindings.entrySet()) {
+      String id = e.getKey().parameterId();
+      String name = byId.get(id);
+      if (name != null && keyedById(e.getValue(), id)) {
+        renames.put(id, name);
       }
     }
     names.putAll(byId);

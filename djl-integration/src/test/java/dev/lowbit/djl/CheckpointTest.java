@@ -74,6 +74,21 @@ class CheckpointTest {
     }
   }
 
+  @org.junit.jupiter.api.Test
+  void namesLearnedAfterTheFirstStepsStillKeyTheCheckpoint() throws IOException {
+    Path checkpoint = dir.resolve("late.safetensors");
+    try (LowBitOptimizer optimizer = preset("8bit").get();
+        TinyMlp mlp = new TinyMlp(optimizer, 1)) {
+      mlp.train(0);
+      optimizer.bind(mlp.model());
+      mlp.train(1);
+      optimizer.save(mlp.model(), checkpoint);
+    }
+    String header = header(checkpoint);
+    assertTrue(header.contains("\"03Linear_bias/"), header);
+    assertFalse(header.contains("uid-"), "runtime ids left in the checkpoint: " + header);
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"8bit"})
   void aMismatchedCheckpointIsRefusedAndTheOptimizerKeepsWorking(String precision)

@@ -21,11 +21,14 @@ import jdk.incubator.vector.VectorSpecies;
  *       midpoints held in one register (two at 256 bits), four permute-compare-add steps. At
  *       128 bits the lanes are compared with every midpoint and the hits counted.
  *   <li><b>Larger books</b> (the 8-bit books): the float's exponent and top {@code M} mantissa
- *       bits index a table built from {@code CodeBook.encode} itself; each bucket spans at most
- *       one midpoint, so the table gives the lower code {@code lo} and one gathered comparison
- *       with {@code midpoint(lo)} settles it. {@code M} is the smallest value that makes every
- *       bucket span at most one midpoint (6 for dynamic-signed-8, 7 for dynamic-unsigned-8).
- *   <li>A book too dense for such a table: branch-free binary search with eight gathers.
+ *       bits index a table built from {@code CodeBook.encode} itself. Each bucket spans at most
+ *       one midpoint, and inside a bucket all magnitudes share their high bits, so one gathered
+ *       table entry holds both the bucket's lower code and that midpoint's low bits; an integer
+ *       comparison of the value's low bits settles the code. {@code M} is the smallest value that
+ *       makes every bucket span at most one midpoint (6 for dynamic-signed-8, 7 for
+ *       dynamic-unsigned-8).
+ *   <li>A book too dense for such a table, or with a midpoint at exactly 0: branch-free binary
+ *       search with eight gathers.
  * </ul>
  * NaN encodes to 0, as in {@code CodeBook.encode}. Decoding is a register permute for 16 entries
  * (a gather at 128 bits) and a gather for larger books.
@@ -59,7 +62,9 @@ final class SimdCodeBook {
   private final int base;
   private final int buckets;
   private final boolean signedKeys;
-  private final int[] lowCodes;
+  private final int lowMask;
+  /** Per bucket: lower code in bits 0..7, the in-bucket threshold above them (BucketTable). */
+  private final int[] entries;
 
   private SimdCodeBook(CodeBook book) {
     this.book = book;
@@ -84,7 +89,8 @@ final class SimdCodeBook {
     this.base = table == null ? 0 : table.base;
     this.buckets = table == null ? 0 : table.buckets;
     this.signedKeys = table != null && table.signedKeys;
-    this.lowCodes = table == null ? null : table.lowCodes;
+    this.lowMask = (1 << shift) - 1;
+    this.entries = table == null ? null : table.entries;
   }
 
   /**
@@ -157,11 +163,12 @@ final class SimdCodeBook {
 
   /**
    * Lane {@code i} is {@code table[c[i]]} for a 16-entry table: one permute of a 16-lane vector,
-   * or a two-vector select from its two halves at 8 lanes. (rearrange, not selectFrom, for 16
-   * lanes: selectFrom was seen to fall back to its Java path inside these loops.)
+   * or a two-vector select from its two halves at 8 lanes. ({@code selectFrom}, not
+   * {@code rearrange(c.toShuffle())}: the shuffle conversion made the 4-bit encoder about 3x
+   * slower in a quick measurement.)
    */
   private static IntVector lookup16(boolean wide, IntVector low, IntVector high, IntVector c) {
-    return wide ? low.rearrange(c.toShuffle()) : c.selectFrom(low, high);
+    return wide ? c.selectFrom(low) : c.selectFrom(low, high);
   }
 
   /**
@@ -289,15 +296,17 @@ final class SimdCodeBook {
               .sub(base)
               .lanewise(VectorOperators.MAX, 0)
               .lanewise(VectorOperators.MIN, buckets - 1);
+      IntVector within = magnitude.and(lowMask);
       if (signedKeys) {
-        // Negative values use the second half of the table.
-        key = key.add(raw.lanewise(VectorOperators.ASHR, 31).and(buckets));
+        // Negative values use the second half of the table, and compare magnitudes reversed.
+        IntVector negative = raw.lanewise(VectorOperators.ASHR, 31);
+        key = key.add(negative.and(buckets));
+        within = within.lanewise(VectorOperators.XOR, negative.and(lowMask));
       }
       key.intoArray(index, k);
-      IntVector low = IntVector.fromArray(ints, lowCodes, 0, index, k);
-      low.intoArray(index, k);
-      FloatVector boundary = FloatVector.fromArray(floats, midpoints, 0, index, k);
-      IntVector c = low.add(1, boundary.compare(VectorOperators.LT, q).cast(ints));
+      IntVector entry = IntVector.fromArray(ints, entries, 0, index, k);
+      IntVector threshold = entry.lanewise(VectorOperators.LSHR, 8);
+      IntVector c = entry.and(0xFF).add(1, within.compare(VectorOperators.GT, threshold));
       if (checkNaN) {
         // A NaN lands in the top bucket; CodeBook.encode gives it 0.
         c = c.blend(0, q.test(VectorOperators.IS_NAN).cast(ints));
@@ -344,70 +353,92 @@ final class SimdCodeBook {
   }
 
   /**
-   * The exponent-and-mantissa bucket table of a book: bucket {@code b} holds the floats whose
-   * magnitude bits shifted right by {@code shift} equal {@code base + b} (clamped at both ends);
-   * {@code lowCodes[b]} is {@code encode} of the bucket's lowest float. Negative floats use a
-   * second half, unless every midpoint is positive, in which case all of them encode to 0 and
-   * share bucket 0 with {@code +0}.
+   * The exponent-and-mantissa bucket table of a book. Bucket {@code b} holds the floats whose
+   * magnitude bits shifted right by {@code shift} equal {@code base + b}; the first and last
+   * buckets also take everything below and above, and are placed so that they hold no midpoint.
+   * Every other bucket holds at most one midpoint, so inside a bucket (where the high bits are
+   * equal) "above that midpoint" is a comparison of the low {@code shift} bits of the magnitude.
+   * Entry {@code b} packs the code of the bucket's lowest float (bits 0..7) and that midpoint's
+   * low bits (from bit 8; all ones when there is none, which nothing exceeds). Negative floats use
+   * a second half, with the low bits complemented so that "above" stays "greater"; unless every
+   * midpoint is positive, in which case all of them encode to 0 and share bucket 0 with
+   * {@code +0}. Books with a midpoint at exactly 0 have no such table.
    */
-  private record BucketTable(int shift, int base, int buckets, boolean signedKeys, int[] lowCodes) {
+  private record BucketTable(int shift, int base, int buckets, boolean signedKeys, int[] entries) {
 
     static BucketTable build(CodeBook book) {
       float[] mids = book.midpoints();
       float minAbs = Float.POSITIVE_INFINITY;
       float maxAbs = 0f;
       for (float m : mids) {
-        if (m != 0f) {
-          minAbs = Math.min(minAbs, Math.abs(m));
+        if (m == 0f) {
+          return null;
         }
+        minAbs = Math.min(minAbs, Math.abs(m));
         maxAbs = Math.max(maxAbs, Math.abs(m));
       }
       boolean signedKeys = !(mids[0] > 0f);
-      int lowBits =
-          minAbs == Float.POSITIVE_INFINITY
-              ? Float.floatToRawIntBits(1f)
-              : Float.floatToRawIntBits(Math.scalb(1f, Math.getExponent(minAbs)));
-      int highBits = Float.floatToRawIntBits(Math.max(maxAbs, Float.MIN_VALUE));
+      int lowBits = Float.floatToRawIntBits(minAbs);
+      int highBits = Float.floatToRawIntBits(maxAbs);
       for (int mantissaBits = 0; mantissaBits <= 12; mantissaBits++) {
         int shift = 23 - mantissaBits;
-        int base = lowBits >>> shift;
-        int buckets = (highBits >>> shift) - base + 1;
-        if (buckets > MAX_BUCKETS) {
+        // One spare bucket at each end, so the clamped end buckets hold no midpoint.
+        int base = (lowBits >>> shift) - 1;
+        int buckets = (highBits >>> shift) + 1 - base + 1;
+        if (base < 0 || buckets > MAX_BUCKETS) {
           return null;
         }
-        int[] low = new int[signedKeys ? 2 * buckets : buckets];
-        if (fill(book, shift, base, buckets, signedKeys, low)) {
-          return new BucketTable(shift, base, buckets, signedKeys, low);
+        int[] entries = new int[signedKeys ? 2 * buckets : buckets];
+        if (fill(book, shift, base, buckets, signedKeys, entries)) {
+          return new BucketTable(shift, base, buckets, signedKeys, entries);
         }
       }
       return null;
     }
 
-    /** Fills {@code low}; false if some bucket spans more than one midpoint. */
+    /** Fills {@code entries}; false if some bucket spans more than one midpoint. */
     private static boolean fill(
-        CodeBook book, int shift, int base, int buckets, boolean signedKeys, int[] low) {
+        CodeBook book, int shift, int base, int buckets, boolean signedKeys, int[] entries) {
+      int mask = (1 << shift) - 1;
       for (int b = 0; b < buckets; b++) {
+        boolean end = b == 0 || b == buckets - 1;
         float bottom = b == 0 ? 0f : Float.intBitsToFloat((base + b) << shift);
         float top =
             b == buckets - 1
                 ? Float.POSITIVE_INFINITY
                 : Float.intBitsToFloat(((base + b + 1) << shift) - 1);
-        int lo = book.encode(bottom);
-        if (book.encode(top) - lo > 1) {
+        Integer entry = entry(book, bottom, top, end, mask, false);
+        if (entry == null) {
           return false;
         }
-        low[b] = lo;
+        entries[b] = entry;
         if (signedKeys) {
-          float negBottom = -top;
-          float negTop = b == 0 ? -0f : -bottom;
-          int nlo = book.encode(negBottom);
-          if (book.encode(negTop) - nlo > 1) {
+          Integer negative = entry(book, -top, b == 0 ? -0f : -bottom, end, mask, true);
+          if (negative == null) {
             return false;
           }
-          low[buckets + b] = nlo;
+          entries[buckets + b] = negative;
         }
       }
       return true;
+    }
+
+    /**
+     * The entry of the bucket {@code [low, high]} (as floats), or null if it cannot be one:
+     * more than one midpoint, or any midpoint in an end bucket.
+     */
+    private static Integer entry(
+        CodeBook book, float low, float high, boolean end, int mask, boolean negative) {
+      int lo = book.encode(low);
+      int hi = book.encode(high);
+      if (hi - lo > 1 || (end && hi != lo) || lo > 0xFF) {
+        return null;
+      }
+      if (hi == lo) {
+        return lo | (mask << 8);
+      }
+      int midLow = Float.floatToRawIntBits(book.midpoint(lo)) & mask;
+      return lo | ((negative ? mask - midLow : midLow) << 8);
     }
   }
 }

@@ -120,13 +120,17 @@ public final class SimdKernels implements OptimizerKernels {
       return;
     }
     int usable = KernelPool.usable(threads, Segments.of(param, grad, m, v));
+    float[] oldRows = null;
+    float[] oldCols = null;
     float[] newRows = null;
     float[] newCols = null;
     float[] meanRow = null;
     switch (v) {
       case Rank1Moment r -> {
+        oldRows = floats(r.rowScales(), r.rows());
+        oldCols = floats(r.colScales(), r.cols());
         Rank1Maxima.Scales scales =
-            SimdRank1Maxima.compute(shape, s, param, grad, r, length, usable);
+            SimdRank1Maxima.compute(shape, s, param, grad, r, oldRows, oldCols, length, usable);
         newRows = scales.rows();
         newCols = scales.cols();
       }
@@ -137,6 +141,8 @@ public final class SimdKernels implements OptimizerKernels {
     int tile = tileSize(m, v);
     float[] rows = newRows;
     float[] cols = newCols;
+    float[] previousRows = oldRows;
+    float[] previousCols = oldCols;
     float[] means = meanRow;
     KernelPool.splitChunks(
         ScalarKernels.chunkCount(length),
@@ -148,8 +154,8 @@ public final class SimdKernels implements OptimizerKernels {
             int chunkLength = ScalarKernels.chunkLength(length, chunkStart);
             for (int off = 0; off < chunkLength; off += tile) {
               adamTile(
-                  s, param, grad, chunkStart + off, Math.min(tile, chunkLength - off), m, v, rows,
-                  cols, means, scratch);
+                  s, param, grad, chunkStart + off, Math.min(tile, chunkLength - off), m, v,
+                  previousRows, previousCols, rows, cols, means, scratch);
             }
           }
         });
@@ -170,6 +176,8 @@ public final class SimdKernels implements OptimizerKernels {
       int n,
       MomentState m,
       MomentState v,
+      float[] oldRows,
+      float[] oldCols,
       float[] newRows,
       float[] newCols,
       float[] meanRow,
@@ -186,7 +194,8 @@ public final class SimdKernels implements OptimizerKernels {
     switch (v) {
       case Fp32Moment f -> MemorySegment.copy(f.values(), Codes.FLOAT, start * Float.BYTES, t.v, 0, n);
       case BlockwiseMoment b -> SimdMomentTiles.loadBlockwise(shape, b, start, n, t.v, t.index);
-      case Rank1Moment r -> SimdMomentTiles.loadRank1(shape, r, start, n, t.v, t.scales, t.index);
+      case Rank1Moment r ->
+          SimdMomentTiles.loadRank1(shape, r, oldRows, oldCols, start, n, t.v, t.scales, t.index);
       case FactorizedMoment f -> SimdMomentTiles.loadFactorized(shape, f, meanRow, start, n, t.v);
     }
     SimdUpdate.adam(shape, s, param, grad, start, n, t.m, t.v, v instanceof FactorizedMoment);
@@ -251,6 +260,13 @@ public final class SimdKernels implements OptimizerKernels {
     }
     SimdUpdate.sgd(shape, s, param, grad, start, n, t.m);
     SimdMomentTiles.storeBlockwise(shape, b, start, n, t.m, t.index);
+  }
+
+  /** A copy of the first {@code count} floats of a segment. */
+  private static float[] floats(MemorySegment segment, long count) {
+    float[] out = new float[Math.toIntExact(count)];
+    MemorySegment.copy(segment, Codes.FLOAT, 0, out, 0, out.length);
+    return out;
   }
 
   /** Tile length: whole blocks of both moments, at least {@link #MIN_TILE}, at most a chunk. */

@@ -68,6 +68,8 @@ final class SimdMomentTiles {
    *
    * @param shape vector width
    * @param r the moment
+   * @param oldRows a copy of the state's row scales (arrays keep the vector loop off segments)
+   * @param oldCols a copy of the state's column scales
    * @param start first element (even)
    * @param n number of elements
    * @param dst the tile
@@ -75,12 +77,20 @@ final class SimdMomentTiles {
    * @param index gather scratch, at least {@code n} ints
    */
   static void loadRank1(
-      SimdShape shape, Rank1Moment r, long start, int n, float[] dst, float[] scales, int[] index) {
+      SimdShape shape,
+      Rank1Moment r,
+      float[] oldRows,
+      float[] oldCols,
+      long start,
+      int n,
+      float[] dst,
+      float[] scales,
+      int[] index) {
     CodeBook book = r.book();
     // value(code) * 1 is exact, so multiplying by the element scale afterwards rounds once, as
     // the scalar value(code) * scale does.
     SimdCodeBook.of(book).decode(shape, r.codes(), start, n, 1f, dst, 0, index);
-    elementScales(shape, r.cols(), start, n, r.rowScales(), r.colScales(), scales);
+    elementScales(shape, r.cols(), start, n, oldRows, oldCols, scales);
     VectorSpecies<Float> floats = shape.floats();
     int bound = floats.loopBound(n);
     int k = 0;
@@ -118,38 +128,30 @@ final class SimdMomentTiles {
       float[] newCols,
       float[] scales,
       int[] index) {
-    elementScales(
-        shape, r.cols(), start, n, MemorySegment.ofArray(newRows), MemorySegment.ofArray(newCols),
-        scales);
+    elementScales(shape, r.cols(), start, n, newRows, newCols, scales);
     SimdCodeBook.of(r.book()).encode(shape, src, scales, 0, n, r.codes(), start, index);
   }
 
   /** {@code scales[k] = min(rows[i], cols[j])} for element {@code start + k = i * cols + j}. */
   private static void elementScales(
-      SimdShape shape,
-      long colCount,
-      long start,
-      int n,
-      MemorySegment rowScales,
-      MemorySegment colScales,
-      float[] scales) {
+      SimdShape shape, long colCount, long start, int n, float[] rows, float[] cols, float[] scales) {
     VectorSpecies<Float> floats = shape.floats();
-    long row = start / colCount;
-    long col = start % colCount;
+    int row = (int) (start / colCount);
+    int col = (int) (start % colCount);
     int k = 0;
     while (k < n) {
       int len = (int) Math.min(n - k, colCount - col);
-      float rowScale = Codes.getFloat(rowScales, row);
+      float rowScale = rows[row];
       int bound = k + floats.loopBound(len);
-      long colAt = col * Float.BYTES - 4L * k;
+      int shift = col - k;
       int j = k;
       for (; j < bound; j += floats.length()) {
-        FloatVector.fromMemorySegment(floats, colScales, colAt + 4L * j, ORDER)
+        FloatVector.fromArray(floats, cols, j + shift)
             .lanewise(VectorOperators.MIN, rowScale)
             .intoArray(scales, j);
       }
       for (; j < k + len; j++) {
-        scales[j] = Math.min(rowScale, Codes.getFloat(colScales, col + (j - k)));
+        scales[j] = Math.min(rowScale, cols[j + shift]);
       }
       k += len;
       col = 0;

@@ -25,6 +25,8 @@ final class SimdRank1Maxima {
    * @param param the parameter (read only here)
    * @param grad the gradient
    * @param v the moment with its old scales
+   * @param oldRows a copy of its row scales
+   * @param oldCols a copy of its column scales
    * @param length number of elements ({@code rows * cols})
    * @param threads worker threads
    * @return the new scales
@@ -35,6 +37,8 @@ final class SimdRank1Maxima {
       MemorySegment param,
       MemorySegment grad,
       Rank1Moment v,
+      float[] oldRows,
+      float[] oldCols,
       long length,
       int threads) {
     int rows = Math.toIntExact(v.rows());
@@ -53,7 +57,7 @@ final class SimdRank1Maxima {
           for (long c = from; c < to; c++) {
             long start = c * SquareSums.CHUNK;
             int n = ScalarKernels.chunkLength(length, start);
-            SimdMomentTiles.loadRank1(shape, v, start, n, vs, scales, index);
+            SimdMomentTiles.loadRank1(shape, v, oldRows, oldCols, start, n, vs, scales, index);
             SimdUpdate.secondMoment(shape, s, param, grad, start, n, vs);
             accumulate(shape, vs, start, n, cols, localRows, localCols);
           }

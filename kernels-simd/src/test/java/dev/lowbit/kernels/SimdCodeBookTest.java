@@ -25,6 +25,7 @@ class SimdCodeBookTest {
     List<CodeBook> books = new ArrayList<>(CodeBook.builtIns());
     books.add(randomBook());
     books.add(denseBook());
+    books.add(zeroMidpointBook());
     List<Arguments> out = new ArrayList<>();
     for (int bits : new int[] {512, 256, 128}) {
       for (CodeBook book : books) {
@@ -99,6 +100,16 @@ class SimdCodeBookTest {
     }
   }
 
+  @org.junit.jupiter.api.Test
+  void builtInBooksUseTheFastMethods() {
+    for (CodeBook book : CodeBook.builtIns()) {
+      String expected = book.size() <= 16 ? "register" : "buckets";
+      assertEquals(expected, SimdCodeBook.of(book).method(), book.name());
+    }
+    assertEquals("search", SimdCodeBook.of(denseBook()).method());
+    assertEquals("search", SimdCodeBook.of(zeroMidpointBook()).method());
+  }
+
   /** Every boundary-sensitive float of the book, then a dense sample; an odd count on purpose. */
   private static float[] probes(CodeBook book) {
     List<Float> list = new ArrayList<>();
@@ -169,6 +180,16 @@ class SimdCodeBookTest {
     v[0] = -1f;
     v[255] = 1f;
     return CodeBook.of("dense-8", 8, v);
+  }
+
+  /** Symmetric without a zero entry: a midpoint at exactly 0, which the bucket table refuses. */
+  private static CodeBook zeroMidpointBook() {
+    float[] v = new float[64];
+    for (int i = 0; i < 32; i++) {
+      v[32 + i] = (i + 1) / 32f;
+      v[31 - i] = -(i + 1) / 32f;
+    }
+    return CodeBook.of("zero-midpoint-8", 8, v);
   }
 
   private static float[] dedupe(float[] sorted) {

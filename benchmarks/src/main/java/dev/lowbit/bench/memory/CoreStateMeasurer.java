@@ -35,10 +35,27 @@ public final class CoreStateMeasurer implements StateMeasurer {
   /** Creates the measurer. */
   public CoreStateMeasurer() {}
 
+  /**
+   * Shampoo keeps its preconditioners in Java arrays: measure it only when they take at most half
+   * of the heap that is still free, so a large model is reported as computed-only instead of
+   * ending the command with an {@code OutOfMemoryError}.
+   */
+  private static boolean fitsOnHeap(String optimizer, ModelShapes model) {
+    for (ShampooLayout shampoo : ShampooLayout.presets()) {
+      if (shampoo.name().equals(optimizer)) {
+        Runtime runtime = Runtime.getRuntime();
+        long free = runtime.maxMemory() - (runtime.totalMemory() - runtime.freeMemory());
+        long preconditioners = shampoo.bytes(model) - shampoo.base().bytes(model);
+        return preconditioners <= free / 2;
+      }
+    }
+    return true;
+  }
+
   @Override
   public OptionalLong measure(String optimizer, ModelShapes model) {
     Supplier<Optimizer> preset = PRESETS.get(optimizer);
-    if (preset == null) {
+    if (preset == null || !fitsOnHeap(optimizer, model)) {
       return OptionalLong.empty();
     }
     long largest = 0;
