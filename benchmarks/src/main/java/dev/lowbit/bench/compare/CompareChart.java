@@ -121,7 +121,8 @@ public final class CompareChart {
   private static JFreeChart memoryChart(CompareReport report) {
     DefaultCategoryDataset data = new DefaultCategoryDataset();
     for (OptimizerSummary s : report.optimizers()) {
-      data.addValue(s.bytesPerParameter(), "state bytes per parameter", s.optimizer());
+      String label = s.completedSeeds() == 0 ? s.optimizer() + " (diverged)" : s.optimizer();
+      data.addValue(s.bytesPerParameter(), "state bytes per parameter", label);
     }
     JFreeChart chart =
         ChartFactory.createBarChart(

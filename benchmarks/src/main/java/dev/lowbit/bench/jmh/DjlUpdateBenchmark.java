@@ -9,9 +9,7 @@ import ai.djl.training.optimizer.Optimizer;
 import dev.lowbit.djl.LowBit;
 import dev.lowbit.kernels.Kernels;
 import dev.lowbit.optim.Optimizers;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -38,7 +36,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code ADAPTER_FP32}, {@code ADAPTER_8BIT}, {@code ADAPTER_4BIT}: LowBit AdamW through the
  *       DJL adapter's {@code update()}, gradient zeroing included;
  *   <li>{@code CORE_FP32}, {@code CORE_8BIT}, {@code CORE_4BIT}: the same AdamW step straight on
- *       the core optimizer over native memory with the same values: the adapter's floor.
+ *       the core optimizer over the same tensors' own memory (no adapter, no gradient clearing):
+ *       the adapter's floor.
  * </ul>
  *
  * <p>The gradient passed to {@code update} is a separate tensor, as DJL's parameter server passes
@@ -96,7 +95,6 @@ public class DjlUpdateBenchmark {
   private NDArray weight;
   private NDArray grad;
   private Optimizer djlOptimizer;
-  private Arena arena;
   private dev.lowbit.optim.Optimizer core;
   private MemorySegment coreGrad;
 
@@ -112,12 +110,13 @@ public class DjlUpdateBenchmark {
       g[i] = (float) random.nextGaussian() * 1e-3f;
     }
     System.out.println("kernels: " + Kernels.get().name());
+    manager = NDManager.newBaseManager("PyTorch");
+    weight = manager.create(w, new Shape(shape));
+    grad = manager.create(g, new Shape(shape));
     if (variant.name().startsWith("CORE_")) {
-      arena = Arena.ofShared();
-      MemorySegment coreWeight = arena.allocate((long) w.length * Float.BYTES, 64);
-      coreGrad = arena.allocate((long) g.length * Float.BYTES, 64);
-      MemorySegment.copy(w, 0, coreWeight, ValueLayout.JAVA_FLOAT, 0, w.length);
-      MemorySegment.copy(g, 0, coreGrad, ValueLayout.JAVA_FLOAT, 0, g.length);
+      // The tensors' own memory: the same data and the same allocations the adapter steps.
+      MemorySegment coreWeight = MemorySegment.ofBuffer(weight.toByteBuffer(true));
+      coreGrad = MemorySegment.ofBuffer(grad.toByteBuffer(true));
       core = switch (variant) {
         case CORE_FP32 -> Optimizers.adamW32().build();
         case CORE_8BIT -> Optimizers.adamW8bit().build();
@@ -127,9 +126,6 @@ public class DjlUpdateBenchmark {
       core.step("w", coreGrad);
       return;
     }
-    manager = NDManager.newBaseManager("PyTorch");
-    weight = manager.create(w, new Shape(shape));
-    grad = manager.create(g, new Shape(shape));
     weight.setRequiresGradient(true);
     try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
       collector.backward(weight.mul(grad).sum());
@@ -153,7 +149,7 @@ public class DjlUpdateBenchmark {
     }
   }
 
-  /** Frees the tensors, the state and the native memory. */
+  /** Frees the tensors and the state. */
   @TearDown(Level.Trial)
   public void tearDown() {
     if (djlOptimizer instanceof AutoCloseable closeable) {
@@ -168,9 +164,6 @@ public class DjlUpdateBenchmark {
     }
     if (manager != null) {
       manager.close();
-    }
-    if (arena != null) {
-      arena.close();
     }
   }
 }

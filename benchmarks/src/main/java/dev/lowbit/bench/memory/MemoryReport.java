@@ -108,11 +108,12 @@ public record MemoryReport(long measureLimit, List<ModelMemory> models) {
   }
 
   /**
-   * The report as one JSON object (exact byte counts).
+   * The report as one JSON object (exact byte counts; {@code measuredBytes} is null when not
+   * measured).
    *
    * @return pretty-printed JSON
    */
   public String toJson() {
-    return new GsonBuilder().setPrettyPrinting().create().toJson(this);
+    return new GsonBuilder().setPrettyPrinting().serializeNulls().create().toJson(this);
   }
 }
