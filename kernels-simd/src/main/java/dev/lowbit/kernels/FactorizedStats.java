@@ -99,6 +99,19 @@ final class FactorizedStats {
             c += j1 - j0;
           }
         });
+    return meanRows(f);
+  }
+
+  /**
+   * {@code meanR} of every matrix of the batch from the (new) row statistics: a double sum over
+   * the rows in order, divided by the row count, rounded to float once. Shared by both
+   * implementations so the order is written once.
+   *
+   * @param f the factorized state, its row statistics already updated
+   * @return {@code meanR}, one float per matrix
+   */
+  static float[] meanRows(FactorizedMoment f) {
+    long rows = f.rows();
     float[] meanRow = new float[Math.toIntExact(f.batch())];
     for (int b = 0; b < meanRow.length; b++) {
       double sum = 0.0;

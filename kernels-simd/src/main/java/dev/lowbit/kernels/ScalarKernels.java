@@ -150,10 +150,9 @@ public final class ScalarKernels implements OptimizerKernels {
       long i = start + k;
       float p = Codes.getFloat(param, i);
       float g = adamGrad(s, Codes.getFloat(grad, i), p);
-      float m = s.beta1() * ms[k] + oneMinusBeta1 * g;
+      float m = firstMoment(s.beta1(), oneMinusBeta1, ms[k], g);
       float v = factorized ? vs[k] : secondMoment(s.beta2(), oneMinusBeta2, vs[k], g);
-      float denom = (float) Math.sqrt(v) * s.vScale() + s.eps();
-      Codes.setFloat(param, i, (p - s.decoupledDecay() * p) - (s.stepSize() * m) / denom);
+      Codes.setFloat(param, i, adamParameter(s, p, m, v));
       ms[k] = m;
       vs[k] = v;
     }
@@ -166,9 +165,8 @@ public final class ScalarKernels implements OptimizerKernels {
       long i = start + k;
       float p = Codes.getFloat(param, i);
       float g = sgdGrad(s, Codes.getFloat(grad, i), p);
-      float b = s.firstStep() ? g : s.momentum() * bs[k] + g;
-      float direction = s.nesterov() ? g + s.momentum() * b : b;
-      Codes.setFloat(param, i, p - s.lr() * direction);
+      float b = sgdBuffer(s, bs[k], g);
+      Codes.setFloat(param, i, sgdParameter(s, p, g, b));
       bs[k] = b;
     }
   }
@@ -206,6 +204,60 @@ public final class ScalarKernels implements OptimizerKernels {
       g = g + l2Decay * p;
     }
     return g;
+  }
+
+  /**
+   * Adam's first-moment update {@code beta1 * m + (1 - beta1) * g}.
+   *
+   * @param beta1 decay
+   * @param oneMinusBeta1 {@code 1 - beta1}, computed once in float
+   * @param m old value
+   * @param g transformed gradient
+   * @return new value
+   */
+  static float firstMoment(float beta1, float oneMinusBeta1, float m, float g) {
+    return beta1 * m + oneMinusBeta1 * g;
+  }
+
+  /**
+   * Adam's parameter update from the fresh float32 moments:
+   * {@code (p - decoupledDecay * p) - (stepSize * m) / (sqrt(v) * vScale + eps)}.
+   *
+   * @param s the step's scalars
+   * @param p the parameter element before the step
+   * @param m the new first moment
+   * @param v the new second moment
+   * @return the new parameter element
+   */
+  static float adamParameter(AdamScalars s, float p, float m, float v) {
+    float denom = (float) Math.sqrt(v) * s.vScale() + s.eps();
+    return (p - s.decoupledDecay() * p) - (s.stepSize() * m) / denom;
+  }
+
+  /**
+   * The new SGD momentum buffer: {@code g} on the first step, else {@code momentum * b + g}.
+   *
+   * @param s the step's scalars
+   * @param b the old buffer element (ignored on the first step)
+   * @param g the transformed gradient
+   * @return the new buffer element
+   */
+  static float sgdBuffer(SgdScalars s, float b, float g) {
+    return s.firstStep() ? g : s.momentum() * b + g;
+  }
+
+  /**
+   * SGD's parameter update {@code p - lr * (nesterov ? g + momentum * b : b)}.
+   *
+   * @param s the step's scalars
+   * @param p the parameter element before the step
+   * @param g the transformed gradient
+   * @param b the new buffer element
+   * @return the new parameter element
+   */
+  static float sgdParameter(SgdScalars s, float p, float g, float b) {
+    float direction = s.nesterov() ? g + s.momentum() * b : b;
+    return p - s.lr() * direction;
   }
 
   /**

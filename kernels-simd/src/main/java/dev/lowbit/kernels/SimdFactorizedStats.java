@@ -85,15 +85,7 @@ final class SimdFactorizedStats {
             c += width;
           }
         });
-    float[] meanRow = new float[Math.toIntExact(f.batch())];
-    for (int b = 0; b < meanRow.length; b++) {
-      double sum = 0.0;
-      for (long i = 0; i < rows; i++) {
-        sum += Codes.getFloat(f.rowStats(), b * rows + i);
-      }
-      meanRow[b] = (float) (sum / rows);
-    }
-    return meanRow;
+    return FactorizedStats.meanRows(f);
   }
 
   /** {@code out[k]} = the transformed gradient of element {@code start + k} (ScalarKernels.adamGrad). */

@@ -86,10 +86,9 @@ final class SimdUpdate {
       long at = pOff + 4L * k;
       float p = param.get(Codes.FLOAT, at);
       float g = ScalarKernels.adamGrad(s, grad.get(Codes.FLOAT, at), p);
-      float m = beta1 * ms[k] + oneMinusBeta1 * g;
+      float m = ScalarKernels.firstMoment(beta1, oneMinusBeta1, ms[k], g);
       float v = vFinal ? vs[k] : ScalarKernels.secondMoment(beta2, oneMinusBeta2, vs[k], g);
-      float denom = (float) Math.sqrt(v) * vScale + eps;
-      param.set(Codes.FLOAT, at, (p - decay * p) - (stepSize * m) / denom);
+      param.set(Codes.FLOAT, at, ScalarKernels.adamParameter(s, p, m, v));
       ms[k] = m;
       vs[k] = v;
     }
@@ -154,10 +153,9 @@ final class SimdUpdate {
       long at = pOff + 4L * k;
       float p = param.get(Codes.FLOAT, at);
       float g = ScalarKernels.adamGrad(s, grad.get(Codes.FLOAT, at), p);
-      float m = beta1 * ms.get(Codes.FLOAT, at) + oneMinusBeta1 * g;
+      float m = ScalarKernels.firstMoment(beta1, oneMinusBeta1, ms.get(Codes.FLOAT, at), g);
       float v = ScalarKernels.secondMoment(beta2, oneMinusBeta2, vs.get(Codes.FLOAT, at), g);
-      float denom = (float) Math.sqrt(v) * vScale + eps;
-      param.set(Codes.FLOAT, at, (p - decay * p) - (stepSize * m) / denom);
+      param.set(Codes.FLOAT, at, ScalarKernels.adamParameter(s, p, m, v));
       ms.set(Codes.FLOAT, at, m);
       vs.set(Codes.FLOAT, at, v);
     }
@@ -258,9 +256,8 @@ final class SimdUpdate {
       long at = pOff + 4L * k;
       float p = param.get(Codes.FLOAT, at);
       float g = ScalarKernels.sgdGrad(s, grad.get(Codes.FLOAT, at), p);
-      float b = first ? g : momentum * bs[k] + g;
-      float direction = nesterov ? g + momentum * b : b;
-      param.set(Codes.FLOAT, at, p - lr * direction);
+      float b = ScalarKernels.sgdBuffer(s, bs[k], g);
+      param.set(Codes.FLOAT, at, ScalarKernels.sgdParameter(s, p, g, b));
       bs[k] = b;
     }
   }
@@ -313,9 +310,8 @@ final class SimdUpdate {
       long at = pOff + 4L * k;
       float p = param.get(Codes.FLOAT, at);
       float g = ScalarKernels.sgdGrad(s, grad.get(Codes.FLOAT, at), p);
-      float b = first ? g : momentum * bs.get(Codes.FLOAT, at) + g;
-      float direction = nesterov ? g + momentum * b : b;
-      param.set(Codes.FLOAT, at, p - lr * direction);
+      float b = ScalarKernels.sgdBuffer(s, bs.get(Codes.FLOAT, at), g);
+      param.set(Codes.FLOAT, at, ScalarKernels.sgdParameter(s, p, g, b));
       bs.set(Codes.FLOAT, at, b);
     }
   }
