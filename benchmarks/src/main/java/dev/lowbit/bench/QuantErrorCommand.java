@@ -2,6 +2,7 @@ package dev.lowbit.bench;
 
 import dev.lowbit.bench.quanterror.AdamMoments;
 import dev.lowbit.bench.quanterror.QuantErrorReport;
+import dev.lowbit.bench.shampoo.ShampooErrorTable;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -25,7 +26,9 @@ import picocli.CommandLine.Spec;
       "Heavy-tailed gradients with row/column structure are run through Adam's m and v"
           + " recurrences (beta1 0.9, beta2 0.999); each first-moment (m) and second-moment (v)"
           + " format quantizes the result. Columns: relative L2 error, largest relative error of"
-          + " a non-zero value, and the fraction of non-zero values that decode to 0."
+          + " a non-zero value, and the fraction of non-zero values that decode to 0.",
+      "With --shampoo: the error of Shampoo's inverse 4th root A^(-1/4) when A, or its"
+          + " eigenvectors U, are stored in 4 bits (order-1200 matrices; about a minute)."
     })
 public final class QuantErrorCommand implements Callable<Integer> {
 
@@ -50,8 +53,19 @@ public final class QuantErrorCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "1", description = "Random seed (default: ${DEFAULT-VALUE}).")
   long seed;
 
+  @Option(
+      names = "--shampoo",
+      description =
+          "Print the Shampoo preconditioner table instead: normalized error of A^(-1/4) for 4-bit A,"
+              + " 4-bit eigenvectors U, and 4-bit U with Bjorck rectification, on a synthetic and a"
+              + " training-run SPD matrix of order 1200. Exits with 1 if the paper's ordering fails.")
+  boolean shampoo;
+
   @Override
   public Integer call() {
+    if (shampoo) {
+      return ShampooErrorTable.run(System.out, json);
+    }
     if (steps < 1) {
       throw new ParameterException(spec.commandLine(), "--steps must be at least 1, got " + steps);
     }
