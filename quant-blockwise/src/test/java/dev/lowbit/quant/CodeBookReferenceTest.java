@@ -47,6 +47,18 @@ class CodeBookReferenceTest {
   }
 
   @Test
+  void dynamic0IsDynamicUnsignedWithoutItsZero() throws IOException {
+    float[] dynamic = readReference("dynamic_unsigned_8.txt");
+    float[] expected = new float[dynamic.length - 1];
+    System.arraycopy(dynamic, 1, expected, 0, expected.length);
+    assertEquals(0f, dynamic[0]);
+    assertArrayEquals(expected, CodeBook.DYNAMIC0_UNSIGNED_8.values(), 0f);
+    assertEquals(3.25e-7f, CodeBook.DYNAMIC0_UNSIGNED_8.value(0), 1e-12f);
+    assertEquals(8, CodeBook.DYNAMIC0_UNSIGNED_8.bits());
+    assertFalse(CodeBook.DYNAMIC0_UNSIGNED_8.containsZero());
+  }
+
+  @Test
   void linearFourHasNoZero() {
     CodeBook book = CodeBook.LINEAR_4;
     assertEquals(16, book.size());

@@ -73,7 +73,7 @@ public final class KernelWorkload implements AutoCloseable {
       }
       case BIT8 -> {
         first = blockwise(CodeBook.DYNAMIC_SIGNED_8, 256, size);
-        second = blockwise(CodeBook.DYNAMIC_UNSIGNED_8, 256, size);
+        second = blockwise(CodeBook.DYNAMIC0_UNSIGNED_8, 256, size);
       }
       case BIT4 -> {
         first = blockwise(CodeBook.DE_SIGNED_4, 128, size);

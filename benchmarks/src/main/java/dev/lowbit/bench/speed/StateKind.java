@@ -6,7 +6,10 @@ import java.util.Locale;
 public enum StateKind {
   /** float32 m and v (or momentum buffer). */
   FP32("fp32"),
-  /** m dynamic signed 8-bit B256, v dynamic unsigned 8-bit B256; SGD buffer 8-bit B256. */
+  /**
+   * As the BLOCKWISE_8BIT preset: m dynamic signed 8 B256, v zero-free dynamic unsigned 8 B256;
+   * SGD buffer 8-bit B256.
+   */
   BIT8("8bit"),
   /** m DE signed 4-bit B128, v rank-1 Linear 4-bit; SGD buffer DE 4-bit B128. */
   BIT4("4bit"),
