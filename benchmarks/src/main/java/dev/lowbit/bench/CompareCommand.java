@@ -245,11 +245,15 @@ public final class CompareCommand implements Callable<Integer> {
     }
   }
 
+  /** "source: a, b; other source: c", listing each way of measuring once. */
   private static String stateSources(List<OptimizerSummary> summaries) {
-    List<String> parts = new ArrayList<>();
+    java.util.Map<String, List<String>> bySource = new java.util.LinkedHashMap<>();
     for (OptimizerSummary s : summaries) {
-      parts.add(s.optimizer() + ": " + s.stateBytesSource());
+      bySource.computeIfAbsent(s.stateBytesSource(), k -> new ArrayList<>()).add(s.optimizer());
     }
+    List<String> parts = new ArrayList<>();
+    bySource.forEach((source, names) -> parts.add(String.join(", ", names) + ": " + source));
     return String.join("; ", parts) + ".";
   }
+
 }

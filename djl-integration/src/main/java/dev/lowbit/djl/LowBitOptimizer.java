@@ -11,9 +11,9 @@ import dev.lowbit.optim.NonFiniteGradientException;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -192,21 +192,14 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
     }
     // The tensor (or its storage) was replaced: keep the state, follow the new memory.
     ParameterBinding moved = ParameterBinding.of(current.key(), weight);
-    Map<Slot, ParameterBinding> next = new LinkedHashMap<>(bindings);
-    next.put(slot, moved);
-    try {
-      Path tmp = Files.createTempFile("lowbit-rebind-", ".safetensors");
-      try {
-        core.save(tmp);
-        replaceCore(next, tmp);
-      } finally {
-        Files.deleteIfExists(tmp);
-      }
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(
-          "parameter " + label(parameterId, weight) + ": moving its state to the tensor's new "
-              + "memory failed", e);
+    if (!Arrays.equals(moved.shape(), current.shape())) {
+      throw new IllegalArgumentException(
+          "parameter " + label(parameterId, weight) + " was replaced by a tensor of shape "
+              + weight.getShape() + ", its optimizer state is for "
+              + Arrays.toString(current.shape()));
     }
+    core.rebind(moved.key(), moved.values());
+    bindings.put(slot, moved);
     return moved;
   }
 
@@ -239,48 +232,61 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
   // ------------------------------------------------------------------ names and checkpoints
 
   /**
-   * Learns the model's parameter names, so that parameters registered from now on are known by
-   * name: in error messages, in {@link LowBitBuilder#optOverride overrides} (which need it) and
-   * in checkpoints (which work without it). Call it before training.
+   * Learns the model's parameter names, so that parameters are known by name: in error messages,
+   * in {@link LowBitBuilder#optOverride overrides} (which need it, so call it before training
+   * when you use them) and in checkpoints (which work without it). Parameters already registered
+   * under DJL's runtime ids are re-keyed to their names, keeping their state and step counts.
    *
    * @param model the model being trained
    */
   public synchronized void bind(Model model) {
-    names.putAll(ParameterNames.byId(model));
+    Map<String, String> byId = ParameterNames.byId(model);
+    keyByName(byId);
+    names.putAll(byId);
   }
 
   /**
    * Saves the optimizer state (moments, step counts, skipped steps, hyperparameters) keyed by the
    * model's parameter names, as LowBit's safetensors checkpoint, crash-safely. Save the model's
-   * weights with DJL as usual.
+   * weights with DJL as usual. Parameters the optimizer knew only by DJL's runtime id are known
+   * by their names from now on, as after {@link #bind(Model)}.
    *
    * @param model the model this optimizer trains
    * @param path the file to write (replaced if it exists)
    * @throws IOException if writing fails
    */
   public synchronized void save(Model model, Path path) throws IOException {
-    Map<String, String> byId = ParameterNames.byId(model);
-    Map<String, String> renames = new HashMap<>();
-    for (Map.Entry<Slot, ParameterBinding> e : bindings.entrySet()) {
-      String id = e.getKey().parameterId();
-      String name = byId.get(id);
-      if (name != null && keyedById(e.getValue(), id)) {
-        renames.put(id, name);
-      }
-    }
-    names.putAll(byId);
-    if (renames.isEmpty()) {
-      core.save(path);
-      return;
-    }
-    Path absolute = path.toAbsolutePath();
-    Path tmp = Files.createTempFile(absolute.getParent(), "." + absolute.getFileName(), ".ids");
+    bind(model);
+    core.save(path);
+  }
+
+  /**
+   * Re-keys the core's registrations made under DJL's runtime ids to the model's names (with
+   * their state and step counts), all or none: a refused rename undoes the ones before it.
+   */
+  private void keyByName(Map<String, String> byId) {
+    Map<Slot, ParameterBinding> next = new LinkedHashMap<>(bindings);
+    List<ParameterBinding[]> done = new ArrayList<>();
     try {
-      core.save(tmp);
-      CheckpointKeys.rename(tmp, absolute, renames);
-    } finally {
-      Files.deleteIfExists(tmp);
+      for (Map.Entry<Slot, ParameterBinding> e : bindings.entrySet()) {
+        String id = e.getKey().parameterId();
+        String name = byId.get(id);
+        ParameterBinding b = e.getValue();
+        if (name != null && keyedById(b, id)) {
+          // Keeps the "@device" suffix of a parameter's copies on its other devices.
+          ParameterBinding named = b.withKey(name + b.key().substring(id.length()));
+          core.rename(b.key(), named.key());
+          done.add(new ParameterBinding[] {b, named});
+          next.put(e.getKey(), named);
+        }
+      }
+    } catch (RuntimeException ex) {
+      for (int i = done.size() - 1; i >= 0; i--) {
+        core.rename(done.get(i)[1].key(), done.get(i)[0].key());
+      }
+      throw ex;
     }
+    bindings = next;
   }
 
   /**

@@ -36,6 +36,16 @@ record ParameterBinding(
   }
 
   /**
+   * The same binding under another core key (after the core parameter was renamed).
+   *
+   * @param newKey the core key
+   * @return the re-keyed binding
+   */
+  ParameterBinding withKey(String newKey) {
+    return new ParameterBinding(newKey, weight, direct, values, shape);
+  }
+
+  /**
    * Whether this binding still describes {@code weight}: the same tensor object, and, for a
    * direct binding, still the same storage (a tensor's storage can be swapped, for example by
    * {@code NDArray.intern}).

@@ -122,12 +122,26 @@ class CheckpointTest {
   }
 
   @org.junit.jupiter.api.Test
-  void tokenReplacementTouchesWholeKeysOnly() {
-    String text = "{\"uid-1-3/m\":1,\"uid-1-30/m\":2,\"[\\\"uid-1-3\\\"]\":\"uid-1-3@gpu(1)\"}";
-    String renamed = CheckpointKeys.replaceTokens(text, Map.of("uid-1-3", "01Linear_weight"));
-    assertEquals(
-        "{\"01Linear_weight/m\":1,\"uid-1-30/m\":2,\"[\\\"01Linear_weight\\\"]\":"
-            + "\"01Linear_weight@gpu(1)\"}",
-        renamed);
+  void learningNamesAfterTheFirstStepsKeepsTheState() {
+    try (LowBitOptimizer late = preset("4bit").get();
+        TinyMlp lateMlp = new TinyMlp(late, 1);
+        LowBitOptimizer early = preset("4bit").get();
+        TinyMlp earlyMlp = new TinyMlp(early, 1)) {
+      early.bind(earlyMlp.model());
+      for (int step = 0; step < 3; step++) {
+        lateMlp.train(step);
+        earlyMlp.train(step);
+      }
+      assertTrue(late.inPlaceByKey().keySet().stream().allMatch(k -> k.startsWith("uid-")),
+          late.inPlaceByKey().toString());
+      late.bind(lateMlp.model());
+      assertEquals(early.inPlaceByKey(), late.inPlaceByKey());
+      assertEquals(early.stateBytes(), late.stateBytes());
+      for (int step = 3; step < 6; step++) {
+        lateMlp.train(step);
+        earlyMlp.train(step);
+      }
+      GradientAndFailureTest.assertWeightsEqual(earlyMlp.weights(), lateMlp.weights());
+    }
   }
 }

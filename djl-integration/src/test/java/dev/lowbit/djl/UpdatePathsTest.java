@@ -98,6 +98,25 @@ class UpdatePathsTest {
   }
 
   @Test
+  void aTensorReplacedByAnotherShapeIsRefusedAndTheStateKept() {
+    try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+      float[] sameTensor = threeSteps(adam(), m, v -> m.create(v, new Shape(2, 3)));
+      try (LowBitOptimizer o = adam().get()) {
+        NDArray weight = m.create(new float[] {1f, 2f, 3f, 4f, 5f, 6f}, new Shape(2, 3));
+        o.update("p", weight, m.create(GRAD, new Shape(2, 3)));
+        NDArray reshaped = weight.duplicate().reshape(3, 2);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            () -> o.update("p", reshaped, m.create(GRAD, new Shape(3, 2))));
+        assertTrue(e.getMessage().contains("(DJL id p)") && e.getMessage().contains("(3, 2)"),
+            e.getMessage());
+        o.update("p", weight, m.create(GRAD, new Shape(2, 3)));
+        o.update("p", weight, m.create(GRAD, new Shape(2, 3)));
+        assertArrayEquals(sameTensor, weight.toFloatArray());
+      }
+    }
+  }
+
+  @Test
   void aGradientOfAnotherSizeIsRefusedNamingTheParameter() {
     try (NDManager m = NDManager.newBaseManager("PyTorch");
         LowBitOptimizer o = adam().get()) {

@@ -1,5 +1,6 @@
 package dev.lowbit.optim;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -40,6 +41,24 @@ abstract sealed class MomentOptimizer extends Optimizer permits Adam, Sgd {
       Parameter p, String description, CheckpointReader in, String keyPrefix)
       throws CheckpointException {
     return MomentSet.read(momentNames, formats.formatsFor(p), p, description, in, keyPrefix);
+  }
+
+  /**
+   * A renamed parameter must get the formats its new name would have chosen at registration
+   * (name overrides), or a later save and load would not match a run registered that way.
+   */
+  @Override
+  protected final ParameterState moveState(
+      Parameter before, Parameter after, ParameterState state) {
+    StateFormat[] now = formats.formatsFor(before);
+    StateFormat[] then = formats.formatsFor(after);
+    if (!Arrays.equals(now, then)) {
+      throw new IllegalArgumentException(
+          "cannot rename parameter '" + before.name() + "' to '" + after.name() + "': its state"
+              + " formats would change from " + Arrays.toString(now) + " to "
+              + Arrays.toString(then) + " (a name override); unregister and register it instead");
+    }
+    return state;
   }
 
   @Override

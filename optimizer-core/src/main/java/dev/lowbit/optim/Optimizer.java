@@ -42,7 +42,8 @@ import java.util.Set;
  * <p><b>For subclasses</b>: implement {@link #type()}, {@link #newState(Parameter)},
  * {@link #readState}, {@link #update} and optionally {@link #checkStep},
  * {@link #hyperparameters()}, {@link #writeExtra} / {@link #readExtra} for state that is not per
- * parameter. An optimizer that wraps another (such as Shampoo around its base) includes the inner
+ * parameter, and {@link #moveState} if records of their own follow a parameter's name or
+ * values. An optimizer that wraps another (such as Shampoo around its base) includes the inner
  * one's state in its checkpoint with {@link #writeCheckpoint} / {@link #readCheckpoint} and a key
  * prefix.
  *
@@ -55,7 +56,7 @@ public abstract class Optimizer implements AutoCloseable {
 
   /** Registered parameter with its state and step count. */
   private static final class Entry {
-    final Parameter parameter;
+    Parameter parameter;
     ParameterState state;
     long step;
 
@@ -98,21 +99,15 @@ public abstract class Optimizer implements AutoCloseable {
    * @param values the float32 values in native byte order, updated in place by steps; must be
    *     writable and 4-byte aligned, of exactly {@code 4 * product(shape)} bytes, and readable
    *     from other threads unless the optimizer uses one thread
-   * @throws IllegalArgumentException if the name is taken or the shape and values disagree
+   * @throws IllegalArgumentException if the name is empty or taken, or the shape and values
+   *     disagree
    */
   public final void register(String name, long[] shape, MemorySegment values) {
     checkOpen();
-    Objects.requireNonNull(name, "name");
+    checkNewName(name, "name");
     Objects.requireNonNull(shape, "shape");
-    Objects.requireNonNull(values, "values");
-    if (entries.containsKey(name)) {
-      throw new IllegalArgumentException("parameter '" + name + "' is already registered");
-    }
     long length = Parameter.elementCount(name, shape);
-    checkFloats("parameter '" + name + "' values", values, length);
-    if (values.isReadOnly()) {
-      throw new IllegalArgumentException("parameter '" + name + "' values are read-only");
-    }
+    checkValues(name, values, length);
     Parameter p = new Parameter(name, shape, values, length);
     entries.put(name, new Entry(p, newState(p)));
   }
@@ -142,6 +137,70 @@ public abstract class Optimizer implements AutoCloseable {
     Entry e = require(name);
     entries.remove(name);
     e.state.close();
+  }
+
+  /**
+   * Re-keys a registered parameter: from now on it is {@code to}, with the same values, state and
+   * step count, and keeps its place in the registration order. Steps, checkpoints and every
+   * query then behave exactly as if it had been registered as {@code to} from the start (a
+   * checkpoint saved afterwards is byte-identical to one from such a run).
+   *
+   * @param from a registered parameter
+   * @param to a non-empty name not registered yet
+   * @throws IllegalArgumentException naming the parameter if {@code from} is unknown, {@code to}
+   *     is empty or taken, or this optimizer's configuration would give {@code to} other state
+   *     formats (a name override); nothing changes
+   */
+  public final void rename(String from, String to) {
+    Entry e = require(from);
+    try {
+      checkNewName(to, "to");
+    } catch (IllegalArgumentException ex) {
+      throw new IllegalArgumentException(
+          "cannot rename parameter '" + from + "': " + ex.getMessage(), ex);
+    }
+    Parameter after = new Parameter(to, e.parameter.shape(), e.parameter.values(),
+        e.parameter.length());
+    ParameterState kept = moveState(e.parameter, after, e.state);
+    // Rebuilt rather than re-put, so the parameter keeps its place in registration order.
+    List<Map.Entry<String, Entry>> order = new ArrayList<>(entries.entrySet());
+    entries.clear();
+    for (Map.Entry<String, Entry> o : order) {
+      entries.put(o.getKey().equals(from) ? to : o.getKey(), o.getValue());
+    }
+    e.parameter = after;
+    e.state = kept;
+  }
+
+  /**
+   * Points a registered parameter at new memory holding the same number of floats (for example
+   * when a framework replaced the tensor): its state and step count stay, and later steps update
+   * {@code values} in place instead of the old memory, which is no longer touched.
+   *
+   * @param name a registered parameter
+   * @param values its new values, with the same requirements as in {@link #register(String,
+   *     long[], MemorySegment)}: writable, 4-byte aligned, exactly {@code 4 * length} bytes
+   * @throws IllegalArgumentException naming the parameter if it is unknown or the values do not
+   *     fit; nothing changes
+   */
+  public final void rebind(String name, MemorySegment values) {
+    Entry e = require(name);
+    checkValues(name, values, e.parameter.length());
+    Parameter after = new Parameter(name, e.parameter.shape(), values, e.parameter.length());
+    e.state = moveState(e.parameter, after, e.state);
+    e.parameter = after;
+  }
+
+  /**
+   * Points a registered parameter at a heap array (see {@link #rebind(String, MemorySegment)});
+   * the array is updated in place from now on.
+   *
+   * @param name a registered parameter
+   * @param values as many floats as the parameter
+   */
+  public final void rebind(String name, float[] values) {
+    Objects.requireNonNull(values, "values");
+    rebind(name, MemorySegment.ofArray(values));
   }
 
   /**
@@ -379,6 +438,24 @@ public abstract class Optimizer implements AutoCloseable {
   protected abstract ParameterState readState(
       Parameter p, String description, CheckpointReader in, String keyPrefix)
       throws CheckpointException;
+
+  /**
+   * Lets a subclass follow {@link #rename} or {@link #rebind}. Called after their own checks and
+   * before anything changes, with the parameter as registered ({@code before}) and as it is
+   * about to be ({@code after}: another name, or other values; the shape is the same). A
+   * subclass that keys records of its own by parameter name, or holds the values, updates them
+   * here. To refuse the change it throws (an {@link IllegalArgumentException} naming the
+   * parameter) having changed nothing. The default keeps the state as it is.
+   *
+   * @param before the parameter as registered
+   * @param after the parameter as it will be
+   * @param state its current state
+   * @return the state the parameter keeps: {@code state}, or a replacement (the optimizer then
+   *     forgets {@code state} without closing it: the subclass has released it)
+   */
+  protected ParameterState moveState(Parameter before, Parameter after, ParameterState state) {
+    return state;
+  }
 
   /**
    * Checks, before any tensor of a step is written, that step {@code t} can run (for example
@@ -659,6 +736,26 @@ public abstract class Optimizer implements AutoCloseable {
       throw new IllegalArgumentException("no parameter named '" + name + "' is registered");
     }
     return e;
+  }
+
+  /** A name for a new registration: not null, not empty, not registered yet. */
+  private void checkNewName(String name, String what) {
+    Objects.requireNonNull(name, what);
+    if (name.isEmpty()) {
+      throw new IllegalArgumentException(what + ": a parameter name must not be empty");
+    }
+    if (entries.containsKey(name)) {
+      throw new IllegalArgumentException("parameter '" + name + "' is already registered");
+    }
+  }
+
+  /** Values a parameter of {@code length} floats can be stepped in: size, alignment, writable. */
+  private void checkValues(String name, MemorySegment values, long length) {
+    Objects.requireNonNull(values, "values");
+    checkFloats("parameter '" + name + "' values", values, length);
+    if (values.isReadOnly()) {
+      throw new IllegalArgumentException("parameter '" + name + "' values are read-only");
+    }
   }
 
   /** Never started: only asked whether a segment is confined to its owner thread. */

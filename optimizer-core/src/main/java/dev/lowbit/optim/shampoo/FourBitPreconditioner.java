@@ -95,11 +95,16 @@ final class FourBitPreconditioner implements Preconditioner {
     return true;
   }
 
+  /**
+   * Dequantized at every step rather than cached: a float32 copy would cost {@code 4n²} bytes,
+   * more than the 32-bit root this format exists to avoid, while dequantizing is O(n²) against
+   * the product's O(n³).
+   */
   @Override
-  public DMatrixRMaj inverseRoot() {
-    DMatrixRMaj root = rootOffDiagonal.dequantize();
+  public float[] inverseRoot() {
+    float[] root = rootOffDiagonal.dequantizeFloats();
     for (int i = 0; i < order; i++) {
-      root.unsafe_set(i, i, rootDiagonal[i]);
+      root[i * order + i] = rootDiagonal[i];
     }
     return root;
   }

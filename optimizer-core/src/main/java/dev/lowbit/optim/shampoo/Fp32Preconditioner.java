@@ -62,8 +62,8 @@ final class Fp32Preconditioner implements Preconditioner {
   }
 
   @Override
-  public DMatrixRMaj inverseRoot() {
-    return toDouble(root);
+  public float[] inverseRoot() {
+    return root;
   }
 
   /** The statistic, in double (for tests). */

@@ -58,11 +58,13 @@ sealed interface Preconditioner permits Fp32Preconditioner, FourBitPreconditione
   boolean refreshInverseRoot(double epsilon);
 
   /**
-   * The current inverse root, dequantized, in double.
+   * The current inverse root in float32, row-major n x n, for the per-step product. Callers
+   * only read it: float32 Shampoo returns its stored array (replaced, never modified, when the
+   * root is refreshed or restored), 4-bit Shampoo a freshly dequantized one.
    *
-   * @return a new n x n matrix
+   * @return n * n floats
    */
-  DMatrixRMaj inverseRoot();
+  float[] inverseRoot();
 
   /**
    * Bytes held by the statistic (float32 matrix, or eigenvalues plus eigenvector codes and

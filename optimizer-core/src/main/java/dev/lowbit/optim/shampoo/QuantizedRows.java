@@ -100,6 +100,28 @@ final class QuantizedRows {
 
   /** The dequantized matrix, in double. */
   DMatrixRMaj dequantize() {
+    float[] padded = dequantizePadded();
+    DMatrixRMaj m = new DMatrixRMaj(order, order);
+    for (int i = 0; i < order; i++) {
+      for (int j = 0; j < order; j++) {
+        m.unsafe_set(i, j, padded[i * stride + j]);
+      }
+    }
+    return m;
+  }
+
+  /** The dequantized matrix in float32, row-major n x n (the same values as {@link #dequantize}). */
+  float[] dequantizeFloats() {
+    float[] padded = dequantizePadded();
+    float[] m = new float[order * order];
+    for (int i = 0; i < order; i++) {
+      System.arraycopy(padded, i * stride, m, i * order, order);
+    }
+    return m;
+  }
+
+  /** Every row, padding included: {@code order * stride} floats. */
+  private float[] dequantizePadded() {
     float[] padded = new float[order * stride];
     BlockwiseQuantizer.dequantize(
         book,
@@ -108,13 +130,7 @@ final class QuantizedRows {
         MemorySegment.ofArray(scales),
         padded.length,
         MemorySegment.ofArray(padded));
-    DMatrixRMaj m = new DMatrixRMaj(order, order);
-    for (int i = 0; i < order; i++) {
-      for (int j = 0; j < order; j++) {
-        m.unsafe_set(i, j, padded[i * stride + j]);
-      }
-    }
-    return m;
+    return padded;
   }
 
   /** The dequantized matrix, transposed back: the inverse of {@link #quantizeColumns}. */

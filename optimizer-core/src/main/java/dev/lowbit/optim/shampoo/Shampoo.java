@@ -220,6 +220,40 @@ public final class Shampoo extends Optimizer {
     return super.readCheckpoint(in, prefix);
   }
 
+  /**
+   * Follows {@code rename} and {@code rebind}: the base optimizer's registration moves with the
+   * parameter. A state's name is fixed when it is built, so a renamed parameter gets a new state
+   * under its new name holding the old one's preconditioners. The base refuses first, if at all,
+   * so a refused rename changes nothing.
+   */
+  @Override
+  protected ParameterState moveState(Parameter before, Parameter after, ParameterState state) {
+    if (before.name().equals(after.name())) {
+      base.rebind(after.name(), after.values());
+      return state;
+    }
+    ShampooState old = (ShampooState) state;
+    ShampooState moved = newShampooState(after);
+    for (int k = 0; k < old.blocks().size(); k++) {
+      for (int side = 0; side < 2; side++) {
+        ShampooState.BlockState from = old.blocks().get(k);
+        ShampooState.BlockState to = moved.blocks().get(k);
+        Map<String, StateArray> arrays = new LinkedHashMap<>();
+        for (StateArray a : (side == 0 ? from.left() : from.right()).state()) {
+          arrays.put(a.suffix(), a);
+        }
+        (side == 0 ? to.left() : to.right()).restore(arrays);
+      }
+    }
+    // Not closed if this throws: its close would release the base registration of the new name.
+    base.rename(before.name(), after.name());
+    live.remove(before.name());
+    live.put(after.name(), moved);
+    // Still registered under the old name here, so closing it leaves the base alone.
+    old.close();
+    return moved;
+  }
+
   @Override
   protected void checkStep(Parameter p, ParameterState state, long t) {
     long baseStep = base.stepCount(p.name()) + 1;
@@ -245,7 +279,7 @@ public final class Shampoo extends Optimizer {
         g[i] *= gradScale;
       }
     }
-    base.step(p.name(), s.preconditioned() ? s.precondition(g, t, this::report) : g);
+    base.step(p.name(), s.preconditioned() ? s.precondition(g, t, options().threads(), this::report) : g);
   }
 
   private void report(PreconditionerFailure failure) {

@@ -5,6 +5,7 @@ import com.google.gson.JsonObject;
 import dev.lowbit.optim.CheckpointException;
 import dev.lowbit.optim.CheckpointReader;
 import dev.lowbit.optim.CheckpointWriter;
+import dev.lowbit.kernels.MatrixKernels;
 import dev.lowbit.optim.ParameterState;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -14,13 +15,16 @@ import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.ejml.data.DMatrixRMaj;
-import org.ejml.dense.row.CommonOps_DDRM;
 
 /**
  * Shampoo's state for one parameter: a left and a right {@link Preconditioner} per block of its
  * matrix view (none for tensors of rank at most 1). The base optimizer's state for the same
  * parameter lives in the base optimizer; {@link #bytes()} includes it through
  * {@code baseBytes}.
+ *
+ * <p>Precision: the statistics (Gram products, eigendecompositions) are computed in double; the
+ * per-step product {@code L^(-1/4) G R^(-1/4)} in float32 through
+ * {@link MatrixKernels#multiply}, on the stored float32 roots directly.
  */
 final class ShampooState implements ParameterState {
 
@@ -71,21 +75,24 @@ final class ShampooState implements ParameterState {
    *
    * @param grad the gradient (already checked to be finite), {@code rows * cols} floats
    * @param t the parameter's step count for this step
+   * @param threads threads the products may use (the result does not depend on it)
    * @param failures receives every dropped update
    * @return the preconditioned gradient, a new array
    */
-  float[] precondition(float[] grad, long t, Consumer<PreconditionerFailure> failures) {
+  float[] precondition(
+      float[] grad, long t, int threads, Consumer<PreconditionerFailure> failures) {
     boolean updateStatistics = t % config.statisticsInterval() == 0;
     boolean updateRoots = t % config.inverseRootInterval() == 0;
     float[] out = new float[grad.length];
     for (int k = 0; k < blocks.size(); k++) {
       BlockState s = blocks.get(k);
-      DMatrixRMaj g = extract(grad, s.block());
+      float[] g = extract(grad, s.block());
       if (updateStatistics) {
-        if (!s.left().accumulate(SpectralMath.gramOfRows(g), config.beta())) {
+        DMatrixRMaj gd = toDouble(g, s.block());
+        if (!s.left().accumulate(SpectralMath.gramOfRows(gd), config.beta())) {
           failures.accept(new PreconditionerFailure(name, t, k, "left", "statistic"));
         }
-        if (!s.right().accumulate(SpectralMath.gramOfColumns(g), config.beta())) {
+        if (!s.right().accumulate(SpectralMath.gramOfColumns(gd), config.beta())) {
           failures.accept(new PreconditionerFailure(name, t, k, "right", "statistic"));
         }
       }
@@ -97,53 +104,78 @@ final class ShampooState implements ParameterState {
           failures.accept(new PreconditionerFailure(name, t, k, "right", "inverse root"));
         }
       }
-      insert(out, graft(precondition(s, g), g), s.block());
+      insert(out, graft(precondition(s, g, threads), g), s.block());
     }
     return out;
   }
 
-  private static DMatrixRMaj precondition(BlockState s, DMatrixRMaj g) {
-    DMatrixRMaj lg = new DMatrixRMaj(g.numRows, g.numCols);
-    CommonOps_DDRM.mult(s.left().inverseRoot(), g, lg);
-    DMatrixRMaj lgr = new DMatrixRMaj(g.numRows, g.numCols);
-    CommonOps_DDRM.mult(lg, s.right().inverseRoot(), lgr);
+  /**
+   * {@code (L^(-1/4) G) R^(-1/4)} in float32 with fused multiply-adds (the kernels' matrix
+   * product). Float32 suffices here, unlike for the roots: the roots are already rounded to
+   * float32 (or 4 bits) when stored, and each product element's rounding error is about
+   * {@code n * 2^-24} relative to the sum of its terms' magnitudes, far below the storage error.
+   */
+  private static float[] precondition(BlockState s, float[] g, int threads) {
+    int rows = s.block().rows();
+    int cols = s.block().cols();
+    float[] lg = new float[rows * cols];
+    MatrixKernels.multiply(s.left().inverseRoot(), g, lg, rows, rows, cols, threads);
+    float[] lgr = new float[rows * cols];
+    MatrixKernels.multiply(lg, s.right().inverseRoot(), lgr, rows, cols, cols, threads);
     return lgr;
   }
 
   /**
    * Norm grafting: the preconditioned block takes the gradient block's Frobenius norm, so the
-   * base optimizer sees Shampoo's direction with the gradient's magnitude. A zero (or, which
-   * cannot happen with finite roots, non-finite) result falls back to the gradient itself.
+   * base optimizer sees Shampoo's direction with the gradient's magnitude. Norms and the scaling
+   * are in double. A zero or non-finite result (a float32 product that overflowed, which needs
+   * roots and gradients near float32's range) falls back to the gradient itself.
    */
-  private static DMatrixRMaj graft(DMatrixRMaj preconditioned, DMatrixRMaj g) {
-    double target = SpectralMath.normF(g);
-    double norm = SpectralMath.normF(preconditioned);
+  private static float[] graft(float[] preconditioned, float[] g) {
+    double target = normF(g);
+    double norm = normF(preconditioned);
     if (!(norm > 0) || !Double.isFinite(norm)) {
       return g;
     }
-    CommonOps_DDRM.scale(target / norm, preconditioned);
-    return preconditioned;
+    double scale = target / norm;
+    float[] out = new float[preconditioned.length];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = (float) (preconditioned[i] * scale);
+    }
+    return out;
   }
 
-  private DMatrixRMaj extract(float[] grad, MatrixLayout.Block b) {
-    DMatrixRMaj g = new DMatrixRMaj(b.rows(), b.cols());
+  /** The Frobenius norm, summed in double (exact squares, no overflow for float inputs). */
+  private static double normF(float[] values) {
+    double sum = 0;
+    for (float x : values) {
+      sum += (double) x * x;
+    }
+    return Math.sqrt(sum);
+  }
+
+  private float[] extract(float[] grad, MatrixLayout.Block b) {
+    float[] g = new float[b.rows() * b.cols()];
     int cols = layout.cols();
     for (int i = 0; i < b.rows(); i++) {
-      int from = (b.rowStart() + i) * cols + b.colStart();
-      for (int j = 0; j < b.cols(); j++) {
-        g.data[i * b.cols() + j] = grad[from + j];
-      }
+      System.arraycopy(grad, (b.rowStart() + i) * cols + b.colStart(), g, i * b.cols(), b.cols());
     }
     return g;
   }
 
-  private void insert(float[] out, DMatrixRMaj g, MatrixLayout.Block b) {
+  /** The block in double, for the statistics (Gram products stay in double, see the class doc). */
+  private static DMatrixRMaj toDouble(float[] g, MatrixLayout.Block b) {
+    DMatrixRMaj m = new DMatrixRMaj(b.rows(), b.cols());
+    for (int i = 0; i < g.length; i++) {
+      m.data[i] = g[i];
+    }
+    return m;
+  }
+
+  private void insert(float[] out, float[] g, MatrixLayout.Block b) {
     int cols = layout.cols();
     for (int i = 0; i < b.rows(); i++) {
-      int to = (b.rowStart() + i) * cols + b.colStart();
-      for (int j = 0; j < b.cols(); j++) {
-        out[to + j] = (float) g.data[i * b.cols() + j];
-      }
+      System.arraycopy(g, i * b.cols(), out, (b.rowStart() + i) * cols + b.colStart(), b.cols());
     }
   }
 

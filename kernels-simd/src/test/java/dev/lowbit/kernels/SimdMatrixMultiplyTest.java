@@ -1,0 +1,132 @@
+package dev.lowbit.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * {@link SimdMatrixMultiply} against {@link MatrixMultiply}, the reference: every output float
+ * compared bit for bit ({@link Float#floatToIntBits}, so -0 differs from +0; NaNs compare equal
+ * whatever their payload), at every vector width, on sizes that hit every path: the 4-row x
+ * 4-vector panels, the single-row remainder, single-vector columns and the scalar column tail.
+ */
+class SimdMatrixMultiplyTest {
+
+  private static final int[] WIDTHS = {512, 256, 128};
+
+  /** n, k, m. At 512 bits a panel is 64 columns, so 83 = 64 + 16 + 3 hits all three j paths. */
+  private static final int[][] SIZES = {
+    {1, 1, 1}, {7, 13, 5}, {17, 33, 129}, {64, 64, 64}, {100, 1200, 37}, {5, 70, 83},
+    {9, 3, 150}, {4, 1, 64}, {3, 0, 20}, {0, 5, 7}, {6, 257, 17}, {33, 48, 200}
+  };
+
+  static Stream<Arguments> cases() {
+    List<Arguments> list = new ArrayList<>();
+    for (int bits : WIDTHS) {
+      for (int[] size : SIZES) {
+        list.add(Arguments.of(bits, size[0], size[1], size[2]));
+      }
+    }
+    return list.stream();
+  }
+
+  @ParameterizedTest(name = "{0} bits, {1}x{2}x{3}")
+  @MethodSource("cases")
+  void sameBitsAsTheScalarReference(int bits, int n, int k, int m) {
+    SplittableRandom random = new SplittableRandom(bits + n * 1_000_003L + k * 1009L + m);
+    float[] a = fill(n * k, random);
+    float[] b = fill(k * m, random);
+    float[] expected = new float[n * m];
+    MatrixMultiply.multiply(a, b, expected, n, k, m);
+    float[] actual = new float[n * m];
+    java.util.Arrays.fill(actual, Float.NaN); // every element must be written
+    new SimdMatrixMultiply(bits).multiply(a, b, actual, n, k, m);
+    assertSameBits(expected, actual, bits + " bits, " + n + "x" + k + "x" + m);
+  }
+
+  /** Infinities and NaN propagate alike (inf - inf = NaN, 0 * inf = NaN). */
+  @ParameterizedTest(name = "{0} bits")
+  @MethodSource("widths")
+  void specialValuesPropagateAlike(int bits) {
+    SplittableRandom random = new SplittableRandom(bits);
+    int n = 9;
+    int k = 20;
+    int m = 90;
+    float[] a = fill(n * k, random);
+    float[] b = fill(k * m, random);
+    a[3] = Float.POSITIVE_INFINITY;
+    a[k + 5] = Float.NaN;
+    a[2 * k + 7] = 0f;
+    b[7 * m + 40] = Float.NEGATIVE_INFINITY;
+    b[3 * m + 11] = Float.NEGATIVE_INFINITY;
+    b[12 * m + 70] = 3e38f;
+    float[] expected = new float[n * m];
+    MatrixMultiply.multiply(a, b, expected, n, k, m);
+    float[] actual = new float[n * m];
+    new SimdMatrixMultiply(bits).multiply(a, b, actual, n, k, m);
+    assertSameBits(expected, actual, bits + " bits, special values");
+  }
+
+  static Stream<Integer> widths() {
+    return Stream.of(512, 256, 128);
+  }
+
+  /** The facade: the same bits as the reference for 1, 2 and 3 threads (rows split unevenly). */
+  @Test
+  void facadeResultDoesNotDependOnThreads() {
+    SplittableRandom random = new SplittableRandom(5);
+    int n = 203;
+    int k = 150;
+    int m = 131;
+    float[] a = fill(n * k, random);
+    float[] b = fill(k * m, random);
+    float[] expected = new float[n * m];
+    MatrixMultiply.multiply(a, b, expected, n, k, m);
+    for (int threads = 1; threads <= 3; threads++) {
+      float[] actual = new float[n * m];
+      MatrixKernels.multiply(a, b, actual, n, k, m, threads);
+      assertSameBits(expected, actual, threads + " threads");
+    }
+  }
+
+  /** The facade follows the optimizer kernels' choice (Vector API in this build's tests). */
+  @Test
+  void facadeFollowsTheOptimizerKernels() {
+    OptimizerKernels kernels = Kernels.get();
+    String expected = kernels == Kernels.scalar() ? "scalar" : kernels.name();
+    assertEquals(expected, MatrixKernels.implementation());
+  }
+
+  /** Gaussian values with some exact zeros, negative zeros and large magnitudes. */
+  private static float[] fill(int length, SplittableRandom random) {
+    float[] x = new float[length];
+    for (int i = 0; i < length; i++) {
+      int r = random.nextInt(40);
+      x[i] =
+          switch (r) {
+            case 0 -> 0f;
+            case 1 -> -0f;
+            case 2 -> (float) (random.nextGaussian() * 1e6);
+            default -> (float) random.nextGaussian();
+          };
+    }
+    return x;
+  }
+
+  private static void assertSameBits(float[] expected, float[] actual, String label) {
+    assertEquals(expected.length, actual.length, label);
+    for (int i = 0; i < expected.length; i++) {
+      if (Float.floatToIntBits(expected[i]) != Float.floatToIntBits(actual[i])) {
+        fail(label + ": element " + i + " expected " + expected[i] + " got " + actual[i]);
+      }
+    }
+  }
+}
