@@ -37,23 +37,8 @@ public final class ScalarKernels implements OptimizerKernels {
 
   @Override
   public double sumOfSquares(MemorySegment values, long length, int threads) {
-    threads = KernelPool.usable(threads, values);
-    long chunks = chunkCount(length);
-    double[] sums = new double[Math.toIntExact(chunks)];
-    KernelPool.splitChunks(
-        chunks,
-        threads,
-        (from, to) -> {
-          for (long c = from; c < to; c++) {
-            long start = c * SquareSums.CHUNK;
-            sums[(int) c] = SquareSums.chunk(values, start, chunkLength(length, start));
-          }
-        });
-    double total = 0.0;
-    for (double sum : sums) {
-      total += sum;
-    }
-    return total;
+    return SquareSums.total(
+        values, length, threads, (start, n, scratch) -> SquareSums.chunk(values, start, n));
   }
 
   @Override

@@ -84,26 +84,9 @@ public final class SimdKernels implements OptimizerKernels {
 
   @Override
   public double sumOfSquares(MemorySegment values, long length, int threads) {
-    int usable = KernelPool.usable(threads, values);
-    long chunks = ScalarKernels.chunkCount(length);
-    double[] sums = new double[Math.toIntExact(chunks)];
-    KernelPool.splitChunks(
-        chunks,
-        usable,
-        (from, to) -> {
-          float[] scratch = new float[SquareSums.CHUNK];
-          for (long c = from; c < to; c++) {
-            long start = c * SquareSums.CHUNK;
-            sums[(int) c] =
-                SimdSquareSums.chunk(
-                    shape, values, start, ScalarKernels.chunkLength(length, start), scratch);
-          }
-        });
-    double total = 0.0;
-    for (double sum : sums) {
-      total += sum;
-    }
-    return total;
+    return SquareSums.total(
+        values, length, threads,
+        (start, n, scratch) -> SimdSquareSums.chunk(shape, values, start, n, scratch));
   }
 
   @Override

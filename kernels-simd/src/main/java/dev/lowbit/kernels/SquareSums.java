@@ -27,6 +27,51 @@ final class SquareSums {
 
   private SquareSums() {}
 
+  /** The sum of squares of one chunk, as one implementation computes it. */
+  @FunctionalInterface
+  interface ChunkSum {
+    /**
+     * Sums the squares of one chunk.
+     *
+     * @param start first element of the chunk
+     * @param n elements in the chunk, at most {@link #CHUNK}
+     * @param scratch a {@link #CHUNK}-float buffer owned by the calling worker
+     * @return the chunk's sum, in the documented order
+     */
+    double sum(long start, int n, float[] scratch);
+  }
+
+  /**
+   * Steps 1 and 4 of the documented order: the chunks of {@code length} elements are summed by
+   * {@code chunkSum} over worker threads, then added one by one in chunk order, so the total does
+   * not depend on the thread count.
+   *
+   * @param values the floats (to decide whether worker threads may read them)
+   * @param length number of floats
+   * @param threads worker threads requested
+   * @param chunkSum one implementation's chunk sum
+   * @return the total
+   */
+  static double total(MemorySegment values, long length, int threads, ChunkSum chunkSum) {
+    long chunks = ScalarKernels.chunkCount(length);
+    double[] sums = new double[Math.toIntExact(chunks)];
+    KernelPool.splitChunks(
+        chunks,
+        KernelPool.usable(threads, values),
+        (from, to) -> {
+          float[] scratch = new float[CHUNK];
+          for (long c = from; c < to; c++) {
+            long start = c * CHUNK;
+            sums[(int) c] = chunkSum.sum(start, ScalarKernels.chunkLength(length, start), scratch);
+          }
+        });
+    double total = 0.0;
+    for (double sum : sums) {
+      total += sum;
+    }
+    return total;
+  }
+
   /**
    * Sum of squares of one chunk of a segment, in the documented order.
    *
