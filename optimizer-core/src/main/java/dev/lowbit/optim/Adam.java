@@ -2,6 +2,7 @@ package dev.lowbit.optim;
 
 import dev.lowbit.kernels.AdamScalars;
 import dev.lowbit.kernels.Kernels;
+import dev.lowbit.kernels.MomentState;
 import java.lang.foreign.MemorySegment;
 import java.util.Map;
 
@@ -82,11 +83,11 @@ public final class Adam extends MomentOptimizer {
     if (p.length() == 0) {
       return;
     }
-    MomentSet moments = prepare(state);
-    Kernels.get().adam(
-        s, p.values(), grad, p.length(), moments.moment(0).view, moments.moment(1).view,
-        options().threads());
-    moments.afterStep();
+    // The views carry per-step workspace (rank-1 row scales above rank 2), not kept after this.
+    MomentSet moments = (MomentSet) state;
+    MomentState[] views = moments.beginStep();
+    Kernels.get().adam(s, p.values(), grad, p.length(), views[0], views[1], options().threads());
+    moments.endStep(views);
   }
 
   @Override

@@ -18,8 +18,10 @@ import java.util.List;
  *
  * <p>Rank-1 state of a tensor of rank k above 2 keeps one max vector per dimension (the max over
  * all other dimensions). The kernel sees a (product of the leading dims) x (last dim) matrix:
- * before a step the per-row scales are derived into a scratch segment (min over the leading
- * dims' vectors), after it the returned row maxima are folded back into those vectors.
+ * {@link #beginStep()} derives the per-row scales (min over the leading dims' vectors) into a
+ * workspace that lives only for that step, and {@link #endStep(MomentState)} folds the returned
+ * row maxima back into those vectors. The workspace is not state: it is not kept between steps,
+ * not counted in {@link #bytes()} and not checkpointed.
  */
 final class Moment {
 
@@ -27,21 +29,28 @@ final class Moment {
   record Part(String suffix, String dtype, long[] shape, MemorySegment segment) {}
 
   final StateFormat format;
+
+  /**
+   * The kernels' view of the stored state. For rank-1 state of a tensor above rank 2 its row
+   * scales are an empty placeholder (they are per-step workspace), so a kernel call must use the
+   * view {@link #beginStep()} returns instead.
+   */
   final MomentState view;
+
   final List<Part> parts;
   private final long[] shape;
+
+  /** Rank above 2 only (else null): the per-dimension max vectors the row scales derive from. */
   private final MemorySegment[] dimScales;
-  private final MemorySegment rowScratch;
 
   private Moment(
       StateFormat format, MomentState view, List<Part> parts, long[] shape,
-      MemorySegment[] dimScales, MemorySegment rowScratch) {
+      MemorySegment[] dimScales) {
     this.format = format;
     this.view = view;
     this.parts = parts;
     this.shape = shape;
     this.dimScales = dimScales;
-    this.rowScratch = rowScratch;
   }
 
   /**
@@ -58,7 +67,7 @@ final class Moment {
       case FLOAT32 -> {
         MemorySegment values = floats(arena, length);
         parts.add(new Part("", "F32", shape.clone(), values));
-        return new Moment(format, new Fp32Moment(values), parts, shape, null, null);
+        return new Moment(format, new Fp32Moment(values), parts, shape, null);
       }
       case BLOCKWISE -> {
         MemorySegment codes = codes(arena, format, length);
@@ -68,7 +77,7 @@ final class Moment {
         parts.add(new Part(".scales", "F32", new long[] {blocks}, scales));
         return new Moment(
             format, new BlockwiseMoment(format.book(), format.blockSize(), codes, scales), parts,
-            shape, null, null);
+            shape, null);
       }
       case RANK1 -> {
         int k = shape.length;
@@ -81,11 +90,11 @@ final class Moment {
         }
         long cols = shape[k - 1];
         long rows = cols == 0 ? product(shape, 0, k - 1) : length / cols;
-        MemorySegment scratch = k > 2 ? floats(arena, rows) : null;
-        MemorySegment rowScales = k > 2 ? scratch : dims[0];
+        // Above rank 2 the row scales are per-step workspace (see beginStep), not state.
+        MemorySegment rowScales = k > 2 ? MemorySegment.NULL : dims[0];
         return new Moment(
             format, new Rank1Moment(format.book(), rows, cols, codes, rowScales, dims[k - 1]),
-            parts, shape, dims, scratch);
+            parts, shape, k > 2 ? dims : null);
       }
       case FACTORIZED -> {
         int k = shape.length;
@@ -98,7 +107,7 @@ final class Moment {
         parts.add(new Part(".cols", "F32", new long[] {batch * cols}, colStats));
         return new Moment(
             format, new FactorizedMoment(batch, rows, cols, rowStats, colStats), parts, shape,
-            null, null);
+            null);
       }
       default -> throw new AssertionError(format);
     }
@@ -121,9 +130,9 @@ final class Moment {
     return arena.allocate(bytes, 8);
   }
 
-  /** Exact bytes held: every part plus the rank-1 row scratch. */
+  /** Exact bytes held between steps: every part (the per-step row workspace is not counted). */
   long bytes() {
-    long sum = rowScratch == null ? 0 : rowScratch.byteSize();
+    long sum = 0;
     for (Part p : parts) {
       sum += p.segment.byteSize();
     }
@@ -143,37 +152,55 @@ final class Moment {
     return o;
   }
 
-  /** Rank above 2 only: per-row scales = min over the leading dimensions' max vectors. */
-  void beforeStep() {
-    if (rowScratch == null) {
-      return;
+  /**
+   * The view for one kernel call. For rank-1 state above rank 2: a copy of {@link #view} whose
+   * row scales (min over the leading dimensions' max vectors) are derived into a fresh heap
+   * workspace that any worker thread may read and that is dropped after the step; otherwise
+   * {@link #view} itself.
+   *
+   * @return the view to pass to the kernel, then to {@link #endStep(MomentState)}
+   */
+  MomentState beginStep() {
+    if (dimScales == null) {
+      return view;
     }
+    Rank1Moment r = (Rank1Moment) view;
+    long rows = r.rows();
+    MemorySegment rowScales = rows <= Integer.MAX_VALUE - 8
+        ? MemorySegment.ofArray(new float[(int) rows])
+        : Arena.ofAuto().allocate(rows * 4, 8);
     int lead = shape.length - 1;
-    long rows = rowScratch.byteSize() / 4;
     long[] index = new long[lead];
-    for (long r = 0; r < rows; r++) {
+    for (long row = 0; row < rows; row++) {
       float s = Float.POSITIVE_INFINITY;
       for (int d = 0; d < lead; d++) {
         s = Math.min(s, dimScales[d].getAtIndex(ValueLayout.JAVA_FLOAT, index[d]));
       }
-      rowScratch.setAtIndex(ValueLayout.JAVA_FLOAT, r, s);
+      rowScales.setAtIndex(ValueLayout.JAVA_FLOAT, row, s);
       advance(index);
     }
+    return new Rank1Moment(r.book(), rows, r.cols(), r.codes(), rowScales, r.colScales());
   }
 
-  /** Rank above 2 only: the leading dimensions' max vectors from the returned row maxima. */
-  void afterStep() {
-    if (rowScratch == null) {
+  /**
+   * After a successful kernel call: for rank-1 state above rank 2, the leading dimensions' max
+   * vectors from the row maxima the kernel returned in the step view's row scales.
+   *
+   * @param stepView the view {@link #beginStep()} returned for this step
+   */
+  void endStep(MomentState stepView) {
+    if (dimScales == null) {
       return;
     }
+    MemorySegment rowScales = ((Rank1Moment) stepView).rowScales();
     int lead = shape.length - 1;
     for (int d = 0; d < lead; d++) {
       dimScales[d].fill((byte) 0);
     }
-    long rows = rowScratch.byteSize() / 4;
+    long rows = ((Rank1Moment) stepView).rows();
     long[] index = new long[lead];
-    for (long r = 0; r < rows; r++) {
-      float m = rowScratch.getAtIndex(ValueLayout.JAVA_FLOAT, r);
+    for (long row = 0; row < rows; row++) {
+      float m = rowScales.getAtIndex(ValueLayout.JAVA_FLOAT, row);
       for (int d = 0; d < lead; d++) {
         float old = dimScales[d].getAtIndex(ValueLayout.JAVA_FLOAT, index[d]);
         if (m > old) {

@@ -67,11 +67,4 @@ abstract sealed class MomentOptimizer extends Optimizer permits Adam, Sgd {
     h.put("state_formats", formats.describe());
     return h;
   }
-
-  /** The kernels' rank-1 views of tensors above rank 2 need their row scales derived first. */
-  static MomentSet prepare(ParameterState state) {
-    MomentSet s = (MomentSet) state;
-    s.beforeStep();
-    return s;
-  }
 }

@@ -2,6 +2,7 @@ package dev.lowbit.optim;
 
 import com.google.gson.JsonObject;
 import dev.lowbit.kernels.Kernels;
+import dev.lowbit.kernels.MomentState;
 import dev.lowbit.quant.CodeBook;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -118,15 +119,22 @@ final class MomentSet implements ParameterState {
     return moments[i];
   }
 
-  void beforeStep() {
-    for (Moment m : moments) {
-      m.beforeStep();
+  /**
+   * The kernels' views for one step, in moment order (see {@link Moment#beginStep()}); any
+   * per-step workspace they carry is dropped with them.
+   */
+  MomentState[] beginStep() {
+    MomentState[] views = new MomentState[moments.length];
+    for (int i = 0; i < moments.length; i++) {
+      views[i] = moments[i].beginStep();
     }
+    return views;
   }
 
-  void afterStep() {
-    for (Moment m : moments) {
-      m.afterStep();
+  /** After the kernel call: folds the step views back into the state. */
+  void endStep(MomentState[] views) {
+    for (int i = 0; i < moments.length; i++) {
+      moments[i].endStep(views[i]);
     }
   }
 

@@ -8,7 +8,8 @@ package dev.lowbit.optim;
 public interface ParameterState extends AutoCloseable {
 
   /**
-   * The exact bytes of state memory held (codes, scales, float32 statistics, scratch).
+   * The exact bytes of state memory held between steps (codes, scales, float32 statistics; not
+   * per-step workspace).
    *
    * @return the byte count
    */

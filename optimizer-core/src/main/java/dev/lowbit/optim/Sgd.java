@@ -1,6 +1,7 @@
 package dev.lowbit.optim;
 
 import dev.lowbit.kernels.Kernels;
+import dev.lowbit.kernels.MomentState;
 import dev.lowbit.kernels.SgdScalars;
 import java.lang.foreign.MemorySegment;
 import java.util.Map;
@@ -44,9 +45,11 @@ public final class Sgd extends MomentOptimizer {
     if (p.length() == 0) {
       return;
     }
-    MomentSet buffer = prepare(state);
-    Kernels.get().sgd(s, p.values(), grad, p.length(), buffer.moment(0).view, options().threads());
-    buffer.afterStep();
+    // The view carries per-step workspace (rank-1 row scales above rank 2), not kept after this.
+    MomentSet buffer = (MomentSet) state;
+    MomentState[] views = buffer.beginStep();
+    Kernels.get().sgd(s, p.values(), grad, p.length(), views[0], options().threads());
+    buffer.endStep(views);
   }
 
   @Override

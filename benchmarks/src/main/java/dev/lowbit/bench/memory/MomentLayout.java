@@ -49,10 +49,9 @@ public record MomentLayout(Kind kind, int bits, int blockSize) {
    *   <li>float32: {@code 4 n}
    *   <li>block-wise: {@code ceil(n bits / 8) + 4 ceil(n / B)}
    *   <li>rank-1, rank 2 ({@code r x c}): {@code ceil(n bits / 8) + 4 (r + c)}; rank above 2:
-   *       {@code ceil(n bits / 8) + 4 sum(dims) + 4 n / last}: one max vector per dimension
-   *       (ALGORITHMS.md section 2) plus the core's float32 row-scale scratch for its
-   *       {@code (n / last) x last} view, which ALGORITHMS.md's ideal does not have (it dominates
-   *       for 3x3 convolution kernels); vectors: block-wise with B = 128
+   *       {@code ceil(n bits / 8) + 4 sum(dims)}: one max vector per dimension (ALGORITHMS.md
+   *       section 2); the row scales the core derives for its {@code (n / last) x last} view are
+   *       per-step workspace, not state; vectors: block-wise with B = 128
    *   <li>factorized, {@code batch x r x c}: {@code 4 batch (r + c)}; vectors: 4-bit block-wise
    *       with B = 128
    * </ul>
@@ -76,10 +75,9 @@ public record MomentLayout(Kind kind, int bits, int blockSize) {
         for (long d : dims) {
           scales += d;
         }
-        // The core views a tensor of rank above 2 as (product of leading dims) x (last dim) and
-        // keeps a float32 row-scale scratch of that many rows next to the per-dim vectors.
-        long scratch = dims.length > 2 ? n / dims[dims.length - 1] : 0;
-        yield codeBytes(n, bits) + 4 * (scales + scratch);
+        // Above rank 2 the core's per-row scales for its (product of leading dims) x (last dim)
+        // view are derived per step into workspace that is not state, so only the vectors count.
+        yield codeBytes(n, bits) + 4 * scales;
       }
       case FACTORIZED -> {
         if (dims.length < 2) {
