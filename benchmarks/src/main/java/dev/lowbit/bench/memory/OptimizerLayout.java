@@ -53,6 +53,7 @@ public record OptimizerLayout(String name, List<MomentLayout> moments) implement
    * @param tensor the tensor
    * @return the bytes
    */
+  @Override
   public long bytes(TensorShape tensor) {
     long[] dims = tensor.dims();
     long total = 0;
@@ -61,21 +62,6 @@ public record OptimizerLayout(String name, List<MomentLayout> moments) implement
           tensor.elements() < MIN_QUANTIZED_ELEMENTS
               ? MomentLayout.FLOAT32.bytes(dims)
               : moment.bytes(dims);
-    }
-    return total;
-  }
-
-  /**
-   * Exact state bytes for a whole model.
-   *
-   * @param model the model
-   * @return the sum over its tensors
-   */
-  @Override
-  public long bytes(ModelShapes model) {
-    long total = 0;
-    for (TensorShape t : model.tensors()) {
-      total += bytes(t);
     }
     return total;
   }

@@ -44,6 +44,7 @@ public record ShampooLayout(String name, boolean fourBit, OptimizerLayout base)
    * @param tensor the tensor
    * @return the bytes
    */
+  @Override
   public long bytes(TensorShape tensor) {
     long total = base.bytes(tensor);
     List<Long> kept = new ArrayList<>();
@@ -61,21 +62,6 @@ public record ShampooLayout(String name, boolean fourBit, OptimizerLayout base)
       for (long c : parts(cols)) {
         total += side(r) + side(c);
       }
-    }
-    return total;
-  }
-
-  /**
-   * Exact state bytes for a whole model.
-   *
-   * @param model the model
-   * @return the sum over its tensors
-   */
-  @Override
-  public long bytes(ModelShapes model) {
-    long total = 0;
-    for (TensorShape t : model.tensors()) {
-      total += bytes(t);
     }
     return total;
   }

@@ -11,12 +11,26 @@ public interface StateFormula {
   String name();
 
   /**
-   * Exact state bytes for a whole model.
+   * Exact state bytes for one tensor.
+   *
+   * @param tensor the tensor's shape
+   * @return the bytes
+   */
+  long bytes(TensorShape tensor);
+
+  /**
+   * Exact state bytes for a whole model: the sum over its tensors.
    *
    * @param model the model
    * @return the bytes
    */
-  long bytes(ModelShapes model);
+  default long bytes(ModelShapes model) {
+    long total = 0;
+    for (TensorShape t : model.tensors()) {
+      total += bytes(t);
+    }
+    return total;
+  }
 
   /**
    * Every optimizer the memory report covers, in report order.
