@@ -57,8 +57,8 @@ public final class CompareCommand implements Callable<Integer> {
       paramLabel = "NAME",
       description =
           "Optimizers to compare, comma-separated. Default: djl-adam, adamw32, adamw8bit,"
-              + " adamw4bit, adamw4bit-factorized, sgdm8bit; shampoo32 and shampoo4bit (seconds"
-              + " per step on the MLP) run only when named.")
+              + " adamw4bit, adamw4bit-factorized, sgdm8bit; shampoo32 and shampoo4bit run only"
+              + " when named (their inverse roots start at step 500, after the default run ends).")
   List<String> optimizers;
 
   @Option(
