@@ -27,7 +27,20 @@ public final class ScalarKernels implements OptimizerKernels {
 
   @Override
   public long firstNonFinite(MemorySegment values, long length) {
-    for (long i = 0; i < length; i++) {
+    return firstNonFinite(values, 0, length);
+  }
+
+  /**
+   * Index of the first NaN or infinite element in {@code [from, length)}, or -1: the scalar loop,
+   * also the SIMD implementation's tail.
+   *
+   * @param values the floats
+   * @param from first index to check
+   * @param length one past the last index
+   * @return the first bad index, or -1
+   */
+  static long firstNonFinite(MemorySegment values, long from, long length) {
+    for (long i = from; i < length; i++) {
       if (!Float.isFinite(Codes.getFloat(values, i))) {
         return i;
       }

@@ -74,12 +74,7 @@ public final class SimdKernels implements OptimizerKernels {
         return i + bad.firstTrue();
       }
     }
-    for (; i < length; i++) {
-      if (!Float.isFinite(Codes.getFloat(values, i))) {
-        return i;
-      }
-    }
-    return -1;
+    return ScalarKernels.firstNonFinite(values, i, length);
   }
 
   @Override
