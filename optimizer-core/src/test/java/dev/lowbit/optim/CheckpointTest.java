@@ -15,7 +15,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -49,32 +48,25 @@ class CheckpointTest {
     SMALL.put("gain", new long[] {});
   }
 
-  record Config(String name, Supplier<OptimizerBuilder<?>> builder) {
-    @Override
-    public String toString() {
-      return name;
-    }
-  }
-
   static Stream<Arguments> configs() {
     return Stream.of(
-            new Config("adamW32", Optimizers::adamW32),
-            new Config("adamW8bit", Optimizers::adamW8bit),
-            new Config("adamW4bit", Optimizers::adamW4bit),
-            new Config("adamW4bitFactorized", Optimizers::adamW4bitFactorized),
-            new Config("adam L2 8bit", () -> Optimizers.adam().weightDecay(1e-3f)
+            new NamedBuilder("adamW32", Optimizers::adamW32),
+            new NamedBuilder("adamW8bit", Optimizers::adamW8bit),
+            new NamedBuilder("adamW4bit", Optimizers::adamW4bit),
+            new NamedBuilder("adamW4bitFactorized", Optimizers::adamW4bitFactorized),
+            new NamedBuilder("adam L2 8bit", () -> Optimizers.adam().weightDecay(1e-3f)
                 .precision(Precision.BLOCKWISE_8BIT)),
-            new Config("adamW8bit default threshold", () -> Optimizers.adamW8bit()),
-            new Config("sgdMomentum32", Optimizers::sgdMomentum32),
-            new Config("sgdMomentum8bit", Optimizers::sgdMomentum8bit),
-            new Config("sgdMomentum4bit nesterov",
+            new NamedBuilder("adamW8bit default threshold", () -> Optimizers.adamW8bit()),
+            new NamedBuilder("sgdMomentum32", Optimizers::sgdMomentum32),
+            new NamedBuilder("sgdMomentum8bit", Optimizers::sgdMomentum8bit),
+            new NamedBuilder("sgdMomentum4bit nesterov",
                 () -> Optimizers.sgdMomentum4bit().nesterov(true).weightDecay(1e-4f)))
         .map(Arguments::of);
   }
 
-  private static Optimizer build(Config c) {
-    OptimizerBuilder<?> b = c.builder.get();
-    if (!c.name.contains("default threshold")) {
+  private static Optimizer build(NamedBuilder c) {
+    OptimizerBuilder<?> b = c.builder().get();
+    if (!c.name().contains("default threshold")) {
       b.minQuantizedSize(0);
     }
     return b.build();
@@ -124,7 +116,7 @@ class CheckpointTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("configs")
-  void nPlusMStepsEqualNStepsSaveLoadMSteps(Config c) throws IOException {
+  void nPlusMStepsEqualNStepsSaveLoadMSteps(NamedBuilder c) throws IOException {
     Path file = dir.resolve("resume.safetensors");
     Map<String, float[]> pa = params(1);
     try (Optimizer a = build(c); Optimizer b = build(c)) {

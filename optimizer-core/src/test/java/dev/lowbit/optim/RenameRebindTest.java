@@ -16,7 +16,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,24 +41,17 @@ class RenameRebindTest {
     SHAPES.put("gain", new long[] {});
   }
 
-  record Config(String name, Supplier<OptimizerBuilder<?>> builder) {
-    @Override
-    public String toString() {
-      return name;
-    }
-  }
-
   static Stream<Arguments> configs() {
     return Stream.of(
-            new Config("adamW32", Optimizers::adamW32),
-            new Config("adamW8bit", Optimizers::adamW8bit),
-            new Config("adamW4bit", Optimizers::adamW4bit),
-            new Config("sgdMomentum4bit", Optimizers::sgdMomentum4bit))
+            new NamedBuilder("adamW32", Optimizers::adamW32),
+            new NamedBuilder("adamW8bit", Optimizers::adamW8bit),
+            new NamedBuilder("adamW4bit", Optimizers::adamW4bit),
+            new NamedBuilder("sgdMomentum4bit", Optimizers::sgdMomentum4bit))
         .map(Arguments::of);
   }
 
   /** Every tensor quantized (threshold 0), so the small test shapes reach the low-bit layouts. */
-  private static Optimizer build(Config c) {
+  private static Optimizer build(NamedBuilder c) {
     return c.builder().get().minQuantizedSize(0).build();
   }
 
@@ -99,7 +91,7 @@ class RenameRebindTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("configs")
-  void renameThenStepSaveLoadEqualsTheNewNameFromTheStart(Config c) throws IOException {
+  void renameThenStepSaveLoadEqualsTheNewNameFromTheStart(NamedBuilder c) throws IOException {
     Map<String, float[]> pa = initial();
     Map<String, float[]> pb = initial();
     Path fileA = dir.resolve("a.safetensors");
@@ -155,7 +147,7 @@ class RenameRebindTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("configs")
-  void rebindKeepsTheStateAndStepsTheNewMemory(Config c) {
+  void rebindKeepsTheStateAndStepsTheNewMemory(NamedBuilder c) {
     String name = "fc.weight";
     long[] shape = SHAPES.get(name);
     float[] reference = initial().get(name);
