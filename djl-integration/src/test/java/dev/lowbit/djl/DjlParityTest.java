@@ -34,20 +34,10 @@ class DjlParityTest {
   @Test
   void float32AdamWWithDecayRescaleAndClipInDjlModeMatchesDjlAdamW() {
     Map<String, float[]> expected = train(
-        Optimizer.adamW()
-            .optLearningRateTracker(Tracker.fixed(1e-2f))
-            .optWeightDecays(0.05f)
-            .setRescaleGrad(0.5f)
-            .optClipGrad(0.02f)
-            .build());
+        djlAdamWWithDecayRescaleAndClip());
     Map<String, float[]> actual;
-    try (LowBitOptimizer lowBit = LowBit.adamW()
-        .optLearningRateTracker(Tracker.fixed(1e-2f))
-        .optWeightDecays(0.05f)
-        .setRescaleGrad(0.5f)
-        .optClipGrad(0.02f)
-        .optSemantics(Semantics.DJL)
-        .build()) {
+    try (LowBitOptimizer lowBit =
+        lowBitAdamWWithDecayRescaleAndClip().optSemantics(Semantics.DJL).build()) {
       actual = train(lowBit);
     }
     assertClose("AdamW", expected, actual);
@@ -58,19 +48,9 @@ class DjlParityTest {
     // The same run as above in the default mode: epsilon placement and the symmetric clip change
     // the result far beyond rounding, so the parity above is not an accident of the data.
     Map<String, float[]> djl = train(
-        Optimizer.adamW()
-            .optLearningRateTracker(Tracker.fixed(1e-2f))
-            .optWeightDecays(0.05f)
-            .setRescaleGrad(0.5f)
-            .optClipGrad(0.02f)
-            .build());
+        djlAdamWWithDecayRescaleAndClip());
     Map<String, float[]> textbook;
-    try (LowBitOptimizer lowBit = LowBit.adamW()
-        .optLearningRateTracker(Tracker.fixed(1e-2f))
-        .optWeightDecays(0.05f)
-        .setRescaleGrad(0.5f)
-        .optClipGrad(0.02f)
-        .build()) {
+    try (LowBitOptimizer lowBit = lowBitAdamWWithDecayRescaleAndClip().build()) {
       textbook = train(lowBit);
     }
     double largest = 0;
@@ -109,6 +89,25 @@ class DjlParityTest {
       }
       return mlp.weights();
     }
+  }
+
+  /** DJL's AdamW with every option the adapter maps: the reference of the AdamW parity tests. */
+  private static Optimizer djlAdamWWithDecayRescaleAndClip() {
+    return Optimizer.adamW()
+        .optLearningRateTracker(Tracker.fixed(1e-2f))
+        .optWeightDecays(0.05f)
+        .setRescaleGrad(0.5f)
+        .optClipGrad(0.02f)
+        .build();
+  }
+
+  /** LowBit's AdamW with the same options as {@link #djlAdamWWithDecayRescaleAndClip()}. */
+  private static LowBit.AdamBuilder lowBitAdamWWithDecayRescaleAndClip() {
+    return LowBit.adamW()
+        .optLearningRateTracker(Tracker.fixed(1e-2f))
+        .optWeightDecays(0.05f)
+        .setRescaleGrad(0.5f)
+        .optClipGrad(0.02f);
   }
 
   /**
