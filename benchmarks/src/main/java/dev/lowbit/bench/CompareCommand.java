@@ -70,8 +70,16 @@ public final class CompareCommand implements Callable<Integer> {
   @Option(
       names = "--seeds",
       defaultValue = "1",
-      description = "Number of seeds (1..N) per optimizer (default: ${DEFAULT-VALUE}).")
+      description = "Number of seeds per optimizer (default: ${DEFAULT-VALUE}).")
   int seeds;
+
+  @Option(
+      names = "--first-seed",
+      defaultValue = "1",
+      description =
+          "The first seed; the run uses seeds S..S+N-1, so that runs of different seeds can go"
+              + " in parallel and their results be pooled (default: ${DEFAULT-VALUE}).")
+  int firstSeed;
 
   @Option(
       names = "--batch-size",
@@ -175,8 +183,8 @@ public final class CompareCommand implements Callable<Integer> {
     List<OptimizerSummary> summaries = new ArrayList<>();
     List<String> rates = new ArrayList<>();
     List<Integer> seedList = new ArrayList<>();
-    for (int s = 1; s <= seeds; s++) {
-      seedList.add(s);
+    for (int s = 0; s < seeds; s++) {
+      seedList.add(firstSeed + s);
     }
     for (Candidate candidate : candidates) {
       double lr = learningRate != null ? learningRate : candidate.defaultLearningRate();
@@ -233,6 +241,10 @@ public final class CompareCommand implements Callable<Integer> {
     }
     if (seeds < 1) {
       throw new IllegalArgumentException("--seeds must be at least 1, got " + seeds);
+    }
+    if (firstSeed < 1 || firstSeed > Integer.MAX_VALUE - seeds) {
+      throw new IllegalArgumentException(
+          "--first-seed must be at least 1 and leave room for --seeds, got " + firstSeed);
     }
     if (engineThreads < 1) {
       throw new IllegalArgumentException("--engine-threads must be at least 1, got " + engineThreads);
