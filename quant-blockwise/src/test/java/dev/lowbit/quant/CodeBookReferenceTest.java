@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.BufferedReader;
@@ -44,6 +45,17 @@ class CodeBookReferenceTest {
     assertArrayEquals(expected, CodeBook.DE0_UNSIGNED_4.values(), 0f);
     assertEquals(0.00325f, CodeBook.DE0_UNSIGNED_4.value(0));
     assertFalse(CodeBook.DE0_UNSIGNED_4.containsZero());
+  }
+
+  @Test
+  void de1IsDeSignedWithMinusOneForItsMostNegativeEntry() throws IOException {
+    float[] expected = readReference("de_signed_4.txt");
+    assertEquals(-0.8875f, expected[0]);
+    expected[0] = -1f;
+    assertArrayEquals(expected, CodeBook.DE1_SIGNED_4.values(), 0f);
+    assertEquals(4, CodeBook.DE1_SIGNED_4.bits());
+    assertTrue(CodeBook.DE1_SIGNED_4.containsZero());
+    assertSame(CodeBook.DE1_SIGNED_4, CodeBook.byName("de1-signed-4"));
   }
 
   @Test

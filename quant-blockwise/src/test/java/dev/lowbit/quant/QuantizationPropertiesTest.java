@@ -147,6 +147,19 @@ class QuantizationPropertiesTest {
     assertEquals(CodeBook.DE_SIGNED_4.size() - 1, again.code(1));
   }
 
+  @net.jqwik.api.Example
+  void de1KeepsANegativeExtreme() {
+    QuantizedTensor q = QuantizedTensor.allocate(CodeBook.DE1_SIGNED_4, Normalization.blockWise(32), 2);
+    q.quantize(new float[] {-1f, 0.85f});
+    float[] y = q.dequantize();
+    assertArrayEquals(new float[] {-1f, 0.8875f}, y, 0f);
+    QuantizedTensor again =
+        QuantizedTensor.allocate(CodeBook.DE1_SIGNED_4, Normalization.blockWise(32), 2);
+    again.quantize(y);
+    assertArrayEquals(bytes(q.codes()), bytes(again.codes()));
+    assertArrayEquals(bytes(q.scales()), bytes(again.scales()));
+  }
+
   static boolean hasBothExtremes(CodeBook book) {
     return book.value(book.size() - 1) == 1f && (!book.signed() || book.value(0) == -1f);
   }

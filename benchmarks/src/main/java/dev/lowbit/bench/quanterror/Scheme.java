@@ -17,7 +17,8 @@ public record Scheme(String moment, String name, CodeBook book, Normalization no
 
   /**
    * The first-moment formats compared: the 8-bit paper's (dynamic signed, B2048 and B256) and the
-   * 4-bit paper's (DE signed, B128; Rank-1 as its ablation).
+   * 4-bit paper's (DE signed, B128; Rank-1 as its ablation), and LowBit's 4-bit default (DE with
+   * -1, B128).
    *
    * @return the schemes, 8-bit first
    */
@@ -27,6 +28,7 @@ public record Scheme(String moment, String name, CodeBook book, Normalization no
         new Scheme("m", "B256/Dynamic", CodeBook.DYNAMIC_SIGNED_8, Normalization.blockWise(256)),
         new Scheme("m", "B2048/DE", CodeBook.DE_SIGNED_4, Normalization.blockWise(2048)),
         new Scheme("m", "B128/DE", CodeBook.DE_SIGNED_4, Normalization.blockWise(128)),
+        new Scheme("m", "B128/DE1", CodeBook.DE1_SIGNED_4, Normalization.blockWise(128)),
         new Scheme("m", "Rank-1/DE", CodeBook.DE_SIGNED_4, Normalization.rank1()));
   }
 

@@ -76,14 +76,14 @@ public final class KernelWorkload implements AutoCloseable {
         second = blockwise(CodeBook.DYNAMIC0_UNSIGNED_8, 256, size);
       }
       case BIT4 -> {
-        first = blockwise(CodeBook.DE_SIGNED_4, 128, size);
+        first = blockwise(CodeBook.DE1_SIGNED_4, 128, size);
         second =
             new Rank1Moment(
                 CodeBook.LINEAR_4, rows, cols, bytes((size + 1) / 2), floats(new float[rows]),
                 floats(new float[cols]));
       }
       case BIT4_FACTORIZED -> {
-        first = blockwise(CodeBook.DE_SIGNED_4, 128, size);
+        first = blockwise(CodeBook.DE1_SIGNED_4, 128, size);
         second = new FactorizedMoment(1, rows, cols, floats(new float[rows]), floats(new float[cols]));
       }
       default -> throw new IllegalArgumentException("state " + state);
