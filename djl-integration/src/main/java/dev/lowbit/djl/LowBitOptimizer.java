@@ -142,8 +142,15 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
         TensorMemory.copyOut(weight, binding.values());
       }
       schedule.forParameter(parameterId);
+      // Where the weight's gradient is plain CPU memory, the kernels clear it in the pass that
+      // steps (DJL passes a copy of it as grad, so it is a second buffer): no separate pass.
+      MemorySegment accumulator = TensorMemory.gradientMemory(weight);
       try {
-        core.step(binding.key(), gradient);
+        if (accumulator != null) {
+          core.stepAndZero(binding.key(), gradient, accumulator);
+        } else {
+          core.step(binding.key(), gradient);
+        }
       } catch (NonFiniteGradientException e) {
         // A runtime id means nothing to the user: name the parameter as well as we can.
         throw keyedById(binding, parameterId)
@@ -155,7 +162,9 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
       if (!binding.direct()) {
         TensorMemory.copyIn(binding.values(), weight);
       }
-      TensorMemory.zeroGradient(weight);
+      if (accumulator == null) {
+        TensorMemory.zeroGradient(weight);
+      }
     }
   }
 

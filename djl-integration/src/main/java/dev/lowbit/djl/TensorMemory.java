@@ -98,6 +98,21 @@ final class TensorMemory {
   }
 
   /**
+   * The own memory of the gradient stored on {@code weight}, to clear in place during the step,
+   * or null when the weight has no gradient or it is not a dense contiguous CPU float32 tensor.
+   *
+   * @param weight the parameter
+   * @return its gradient's memory, or null
+   */
+  static MemorySegment gradientMemory(NDArray weight) {
+    if (!weight.hasGradient()) {
+      return null;
+    }
+    NDArray gradient = weight.getGradient();
+    return gradient == null ? null : ownMemory(gradient);
+  }
+
+  /**
    * Sets the gradient stored on {@code weight} to zero, as DJL's built-in optimizers do after
    * their update on the PyTorch engine (backward passes add to it).
    *

@@ -59,6 +59,34 @@ public interface OptimizerKernels {
    * @param v second moment: any {@link MomentState}
    * @param threads worker threads to use (1 or more)
    */
+  default void adam(
+      AdamScalars s,
+      MemorySegment param,
+      MemorySegment grad,
+      long length,
+      MomentState m,
+      MomentState v,
+      int threads) {
+    adam(s, param, grad, length, m, v, threads, null);
+  }
+
+  /**
+   * One Adam/AdamW step that also sets {@code clear} to zero in the same pass: each chunk of
+   * {@code clear} is zeroed right after the pass has read that chunk of the gradient, on the same
+   * worker thread. A framework that must reset its gradient accumulator after the update (DJL's
+   * contract) saves a separate pass over it. Everything else is as in the method without
+   * {@code clear}.
+   *
+   * @param s the step's scalars
+   * @param param the parameter, updated in place
+   * @param grad the gradient (read only, unless it is {@code clear})
+   * @param length number of elements
+   * @param m first moment: {@link Fp32Moment} or {@link BlockwiseMoment}
+   * @param v second moment: any {@link MomentState}
+   * @param threads worker threads to use (1 or more)
+   * @param clear null, or a writable segment of at least {@code length} floats to set to zero
+   *     (it may be {@code grad} itself)
+   */
   void adam(
       AdamScalars s,
       MemorySegment param,
@@ -66,7 +94,8 @@ public interface OptimizerKernels {
       long length,
       MomentState m,
       MomentState v,
-      int threads);
+      int threads,
+      MemorySegment clear);
 
   /**
    * One SGD-with-momentum step over a whole tensor (see {@link SgdScalars}).
@@ -78,11 +107,36 @@ public interface OptimizerKernels {
    * @param buffer the momentum buffer: {@link Fp32Moment} or {@link BlockwiseMoment}
    * @param threads worker threads to use (1 or more)
    */
+  default void sgd(
+      SgdScalars s,
+      MemorySegment param,
+      MemorySegment grad,
+      long length,
+      MomentState buffer,
+      int threads) {
+    sgd(s, param, grad, length, buffer, threads, null);
+  }
+
+  /**
+   * One SGD-with-momentum step that also sets {@code clear} to zero in the same pass, as
+   * {@link #adam(AdamScalars, MemorySegment, MemorySegment, long, MomentState, MomentState, int,
+   * MemorySegment)} does.
+   *
+   * @param s the step's scalars
+   * @param param the parameter, updated in place
+   * @param grad the gradient (read only, unless it is {@code clear})
+   * @param length number of elements
+   * @param buffer the momentum buffer: {@link Fp32Moment} or {@link BlockwiseMoment}
+   * @param threads worker threads to use (1 or more)
+   * @param clear null, or a writable segment of at least {@code length} floats to set to zero
+   *     (it may be {@code grad} itself)
+   */
   void sgd(
       SgdScalars s,
       MemorySegment param,
       MemorySegment grad,
       long length,
       MomentState buffer,
-      int threads);
+      int threads,
+      MemorySegment clear);
 }

@@ -62,12 +62,13 @@ public final class ScalarKernels implements OptimizerKernels {
       long length,
       MomentState m,
       MomentState v,
-      int threads) {
+      int threads,
+      MemorySegment clear) {
     MomentChunks mChunks = MomentChunks.of(m, "m");
     if (length == 0) {
       return;
     }
-    threads = KernelPool.usable(threads, Segments.of(param, grad, m, v));
+    threads = KernelPool.usable(threads, Segments.of(param, grad, clear, m, v));
     MomentChunks vChunks;
     Rank1Maxima.Scales newScales = null;
     switch (v) {
@@ -92,6 +93,7 @@ public final class ScalarKernels implements OptimizerKernels {
             mChunks.load(start, n, ms);
             vChunks.load(start, n, vs);
             adamChunk(s, param, grad, start, n, ms, vs, factorized);
+            Segments.clearChunk(clear, start, n);
             mChunks.store(start, n, ms);
             vChunks.store(start, n, vs);
           }
@@ -111,9 +113,10 @@ public final class ScalarKernels implements OptimizerKernels {
       MemorySegment grad,
       long length,
       MomentState buffer,
-      int threads) {
+      int threads,
+      MemorySegment clear) {
     MomentChunks bChunks = MomentChunks.of(buffer, "buffer");
-    threads = KernelPool.usable(threads, Segments.of(param, grad, buffer));
+    threads = KernelPool.usable(threads, Segments.of(param, grad, clear, buffer));
     KernelPool.splitChunks(
         chunkCount(length),
         threads,
@@ -126,6 +129,7 @@ public final class ScalarKernels implements OptimizerKernels {
               bChunks.load(start, n, bs);
             }
             sgdChunk(s, param, grad, start, n, bs);
+            Segments.clearChunk(clear, start, n);
             bChunks.store(start, n, bs);
           }
         });

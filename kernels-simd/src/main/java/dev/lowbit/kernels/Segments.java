@@ -18,7 +18,24 @@ final class Segments {
    * @return all their segments
    */
   static MemorySegment[] of(MemorySegment param, MemorySegment grad, MomentState... moments) {
+    return of(param, grad, null, moments);
+  }
+
+  /**
+   * The parameter, the gradient, the segment to clear (if any) and every segment of the moments.
+   *
+   * @param param the parameter
+   * @param grad the gradient
+   * @param clear the segment the call sets to zero, or null
+   * @param moments the moments of the call
+   * @return all their segments
+   */
+  static MemorySegment[] of(
+      MemorySegment param, MemorySegment grad, MemorySegment clear, MomentState... moments) {
     List<MemorySegment> all = new ArrayList<>(List.of(param, grad));
+    if (clear != null) {
+      all.add(clear);
+    }
     for (MomentState moment : moments) {
       switch (moment) {
         case Fp32Moment f -> all.add(f.values());
@@ -28,5 +45,18 @@ final class Segments {
       }
     }
     return all.toArray(MemorySegment[]::new);
+  }
+
+  /**
+   * Sets floats {@code [start, start + n)} of {@code clear} to zero; nothing when it is null.
+   *
+   * @param clear the segment to clear, or null
+   * @param start first float
+   * @param n number of floats
+   */
+  static void clearChunk(MemorySegment clear, long start, int n) {
+    if (clear != null) {
+      clear.asSlice(start * Float.BYTES, (long) n * Float.BYTES).fill((byte) 0);
+    }
   }
 }

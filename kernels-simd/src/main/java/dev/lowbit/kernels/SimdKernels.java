@@ -92,12 +92,13 @@ public final class SimdKernels implements OptimizerKernels {
       long length,
       MomentState m,
       MomentState v,
-      int threads) {
+      int threads,
+      MemorySegment clear) {
     MomentChunks.of(m, "m"); // the scalar reference's check of m, with its message
     if (length == 0) {
       return;
     }
-    int usable = KernelPool.usable(threads, Segments.of(param, grad, m, v));
+    int usable = KernelPool.usable(threads, Segments.of(param, grad, clear, m, v));
     float[] oldRows = null;
     float[] oldCols = null;
     float[] newRows = null;
@@ -135,6 +136,7 @@ public final class SimdKernels implements OptimizerKernels {
                   s, param, grad, chunkStart + off, Math.min(tile, chunkLength - off), m, v,
                   previousRows, previousCols, rows, cols, means, scratch);
             }
+            Segments.clearChunk(clear, chunkStart, chunkLength);
           }
         });
     Codes.clearPadding(m, length);
@@ -200,9 +202,10 @@ public final class SimdKernels implements OptimizerKernels {
       MemorySegment grad,
       long length,
       MomentState buffer,
-      int threads) {
+      int threads,
+      MemorySegment clear) {
     MomentChunks.of(buffer, "buffer");
-    int usable = KernelPool.usable(threads, Segments.of(param, grad, buffer));
+    int usable = KernelPool.usable(threads, Segments.of(param, grad, clear, buffer));
     int tile = tileSize(buffer, buffer);
     KernelPool.splitChunks(
         ScalarKernels.chunkCount(length),
@@ -215,6 +218,7 @@ public final class SimdKernels implements OptimizerKernels {
             for (int off = 0; off < chunkLength; off += tile) {
               sgdTile(s, param, grad, chunkStart + off, Math.min(tile, chunkLength - off), buffer, scratch);
             }
+            Segments.clearChunk(clear, chunkStart, chunkLength);
           }
         });
     Codes.clearPadding(buffer, length);

@@ -57,7 +57,8 @@ abstract class KernelContractTest {
       List.of(
           TestState.Spec.fp32(),
           TestState.Spec.blockwise(CodeBook.DYNAMIC_SIGNED_8, 256),
-          TestState.Spec.blockwise(CodeBook.DE_SIGNED_4, 128));
+          TestState.Spec.blockwise(CodeBook.DE_SIGNED_4, 128),
+          TestState.Spec.blockwise(CodeBook.DE1_SIGNED_4, 128));
 
   static final List<TestState.Spec> V_SPECS =
       List.of(
@@ -73,7 +74,7 @@ abstract class KernelContractTest {
       List.of(
           TestState.Spec.fp32(),
           TestState.Spec.blockwise(CodeBook.DYNAMIC_SIGNED_8, 256),
-          TestState.Spec.blockwise(CodeBook.DE_SIGNED_4, 128),
+          TestState.Spec.blockwise(CodeBook.DE1_SIGNED_4, 128),
           TestState.Spec.blockwise(CodeBook.DE_SIGNED_4, 4096));
 
   /** AdamW as optimizer-core computes it at step 3, and Adam with every gradient option. */
@@ -258,6 +259,110 @@ abstract class KernelContractTest {
     for (int threads = 1; threads <= 3; threads++) {
       checkSgd(new Shape(1, 1, 100_003), spec, threads, threads == 3);
     }
+  }
+
+  static Stream<Arguments> clearCases() {
+    List<Arguments> cases = new ArrayList<>();
+    for (boolean intoGradient : new boolean[] {false, true}) {
+      for (TestState.Spec m : M_SPECS) {
+        for (TestState.Spec v : V_SPECS) {
+          cases.add(Arguments.of(m, v, intoGradient));
+        }
+      }
+    }
+    return cases.stream();
+  }
+
+  /**
+   * Clearing in the pass: the step writes what it writes without {@code clear} (the reference),
+   * the cleared floats are 0 and the float after them is untouched. Clearing the gradient itself
+   * must not change the step either: rank-1 and factorized second moments read the gradient in a
+   * first pass, the fused pass reads it again before it clears a chunk.
+   */
+  @ParameterizedTest(name = "adam clears, m={0} v={1}, the gradient itself {2}")
+  @MethodSource("clearCases")
+  void adamClearsInThePassAndStepsAsWithout(
+      TestState.Spec mSpec, TestState.Spec vSpec, boolean intoGradient) {
+    Shape shape = vSpec.kind() == TestState.Kind.FACTORIZED
+        ? new Shape(2, 150, 333) : new Shape(1, 300, 333);
+    int n = shape.length();
+    Data d = new Data(n, 91L + n);
+    AdamScalars s = ADAM_SCALARS.getFirst();
+    for (int threads = 1; threads <= 2; threads++) {
+      TestState m = TestState.of(mSpec, shape.batch(), shape.rows(), shape.cols(), d.oldM);
+      TestState v = vSpec.kind() == TestState.Kind.FACTORIZED
+          ? TestState.of(vSpec, shape.batch(), shape.rows(), shape.cols(), d.oldV)
+          : TestState.of(vSpec, 1, shape.batch() * shape.rows(), shape.cols(), d.oldV);
+      TestState mExpected = m.copy();
+      TestState vExpected = v.copy();
+      float[] pExpected = d.param.clone();
+      ReferenceSteps.adam(s, pExpected, d.grad, mExpected, vExpected);
+      float[] p = d.param.clone();
+      try (Arena arena = Arena.ofShared()) {
+        Arena where = threads == 2 ? arena : null;
+        TestState.Bound bm = m.bind(where);
+        TestState.Bound bv = v.bind(where);
+        MemorySegment ps = floats(where, p);
+        // One float more than the step reads: the sentinel after the cleared range.
+        MemorySegment g = floats(where, java.util.Arrays.copyOf(d.grad, n + 1));
+        MemorySegment clear = intoGradient ? g : floats(where, filled(n + 1, 7f));
+        clear.setAtIndex(ValueLayout.JAVA_FLOAT, n, 7f);
+        kernels().adam(s, ps, g, n, bm.state, bv.state, threads, clear);
+        bm.readBack();
+        bv.readBack();
+        MemorySegment.copy(ps, ValueLayout.JAVA_FLOAT, 0, p, 0, n);
+        assertCleared(clear, n, "m=" + mSpec + " v=" + vSpec + " threads=" + threads);
+      }
+      String where = "m=" + mSpec + " v=" + vSpec + " threads=" + threads;
+      assertArrayEquals(pExpected, p, "parameters, " + where);
+      assertNull(m.describeDifference(mExpected), "m, " + where);
+      assertNull(v.describeDifference(vExpected), "v, " + where);
+    }
+  }
+
+  @ParameterizedTest(name = "sgd clears, b={0}")
+  @MethodSource("bufferSpecs")
+  void sgdClearsTheGradientInThePassAndStepsAsWithout(TestState.Spec spec) {
+    int n = 100_003;
+    Data d = new Data(n, 5L);
+    SgdScalars s = new SgdScalars(0.05f, 0.9f, true, 1e-4f, 0.5f, 0.01f, false);
+    for (int threads = 1; threads <= 2; threads++) {
+      TestState b = TestState.of(spec, 1, 1, n, d.oldM);
+      TestState bExpected = b.copy();
+      float[] pExpected = d.param.clone();
+      ReferenceSteps.sgd(s, pExpected, d.grad, bExpected);
+      float[] p = d.param.clone();
+      try (Arena arena = Arena.ofShared()) {
+        Arena where = threads == 2 ? arena : null;
+        TestState.Bound bb = b.bind(where);
+        MemorySegment ps = floats(where, p);
+        float[] gradCopy = java.util.Arrays.copyOf(d.grad, n + 1);
+        MemorySegment g = floats(where, gradCopy);
+        g.setAtIndex(ValueLayout.JAVA_FLOAT, n, 7f);
+        kernels().sgd(s, ps, g, n, bb.state, threads, g);
+        bb.readBack();
+        MemorySegment.copy(ps, ValueLayout.JAVA_FLOAT, 0, p, 0, n);
+        assertCleared(g, n, "b=" + spec + " threads=" + threads);
+      }
+      assertArrayEquals(pExpected, p, "parameters, b=" + spec + " threads=" + threads);
+      assertNull(b.describeDifference(bExpected), "buffer, b=" + spec + " threads=" + threads);
+    }
+  }
+
+  private static float[] filled(int length, float value) {
+    float[] a = new float[length];
+    java.util.Arrays.fill(a, value);
+    return a;
+  }
+
+  /** Floats [0, n) are +0 and float n (the sentinel 7) is untouched. */
+  private static void assertCleared(MemorySegment clear, int n, String where) {
+    for (int i = 0; i < n; i++) {
+      if (Float.floatToRawIntBits(clear.getAtIndex(ValueLayout.JAVA_FLOAT, i)) != 0) {
+        throw new AssertionError("not cleared at " + i + ", " + where);
+      }
+    }
+    assertEquals(7f, clear.getAtIndex(ValueLayout.JAVA_FLOAT, n), "sentinel, " + where);
   }
 
   static Stream<TestState.Spec> bufferSpecs() {

@@ -36,14 +36,15 @@ class KernelsTest {
         public void adam(
             AdamScalars s, java.lang.foreign.MemorySegment param,
             java.lang.foreign.MemorySegment grad, long length, MomentState m, MomentState v,
-            int threads) {
+            int threads, java.lang.foreign.MemorySegment clear) {
           throw new UnsupportedOperationException();
         }
 
         @Override
         public void sgd(
             SgdScalars s, java.lang.foreign.MemorySegment param,
-            java.lang.foreign.MemorySegment grad, long length, MomentState buffer, int threads) {
+            java.lang.foreign.MemorySegment grad, long length, MomentState buffer, int threads,
+            java.lang.foreign.MemorySegment clear) {
           throw new UnsupportedOperationException();
         }
       };

@@ -305,11 +305,43 @@ public abstract class Optimizer implements AutoCloseable {
    * @throws NonFiniteGradientException under {@link NonFinitePolicy#THROW}
    */
   public final void step(Map<String, MemorySegment> grads) {
+    stepAll(grads, Map.of());
+  }
+
+  /**
+   * Steps one parameter like {@link #step(String, MemorySegment)} and sets {@code accumulator}
+   * to zero: the buffer a framework sums the next gradient into, which must start from zero (DJL
+   * clears a weight's gradient after its update). Adam and SGD clear it in the kernels' pass
+   * that steps, chunk by chunk right after reading the gradient, which saves a separate pass over
+   * it; other optimizers clear it after the step. A step skipped under
+   * {@link NonFinitePolicy#SKIP} clears it too (the non-finite sum is dropped). A call that throws
+   * writes nothing, {@code accumulator} included.
+   *
+   * @param name a registered parameter
+   * @param grad its gradient: as many floats as the parameter, native byte order
+   * @param accumulator as many floats as the parameter, writable; may be {@code grad} itself
+   * @throws IllegalArgumentException if the name is unknown, a size differs or
+   *     {@code accumulator} is read-only
+   * @throws NonFiniteGradientException under {@link NonFinitePolicy#THROW}
+   */
+  public final void stepAndZero(String name, MemorySegment grad, MemorySegment accumulator) {
+    stepAll(Map.of(name, grad), Map.of(name, accumulator));
+  }
+
+  /** {@link #step(Map)}, also zeroing {@code clears} (by parameter name) as the steps run. */
+  private void stepAll(Map<String, MemorySegment> grads, Map<String, MemorySegment> clears) {
     checkOpen();
     Objects.requireNonNull(grads, "grads");
     for (Map.Entry<String, MemorySegment> g : grads.entrySet()) {
       Entry e = require(g.getKey());
       checkFloats("gradient of '" + g.getKey() + "'", g.getValue(), e.parameter.length());
+    }
+    for (Map.Entry<String, MemorySegment> c : clears.entrySet()) {
+      String what = "gradient accumulator of '" + c.getKey() + "'";
+      checkFloats(what, c.getValue(), require(c.getKey()).parameter.length());
+      if (c.getValue().isReadOnly()) {
+        throw new IllegalArgumentException(what + " is read-only; it must be writable to clear");
+      }
     }
     List<Entry> order = new ArrayList<>();
     for (Entry e : entries.values()) {
@@ -339,13 +371,22 @@ public abstract class Optimizer implements AutoCloseable {
     }
     float[] scales = gradientScales(kernels, order, grads, skip);
     for (int i = 0; i < order.size(); i++) {
+      Entry e = order.get(i);
+      MemorySegment clear = clears.get(e.parameter.name());
       if (skip[i]) {
         skippedSteps++;
+        if (clear != null) {
+          clear.fill((byte) 0);
+        }
         continue;
       }
-      Entry e = order.get(i);
       long t = e.step + 1;
-      update(e.parameter, e.state, grads.get(e.parameter.name()), scales[i], t);
+      MemorySegment grad = grads.get(e.parameter.name());
+      if (clear == null) {
+        update(e.parameter, e.state, grad, scales[i], t);
+      } else {
+        updateAndZero(e.parameter, e.state, grad, scales[i], t, clear);
+      }
       e.step = t;
     }
   }
@@ -481,6 +522,25 @@ public abstract class Optimizer implements AutoCloseable {
    */
   protected abstract void update(
       Parameter p, ParameterState state, MemorySegment grad, float gradScale, long t);
+
+  /**
+   * Runs one step for one tensor like {@link #update} and sets {@code clear} to zero (see
+   * {@link #stepAndZero}). The default calls {@link #update}, then fills {@code clear}; an
+   * optimizer whose kernels can clear in the pass that steps overrides it.
+   *
+   * @param p the parameter
+   * @param state its state
+   * @param grad its gradient
+   * @param gradScale rescale and clipping folded into one factor
+   * @param t the tensor's step count for this step, from 1
+   * @param clear as many floats as the parameter, writable (it may be {@code grad})
+   */
+  protected void updateAndZero(
+      Parameter p, ParameterState state, MemorySegment grad, float gradScale, long t,
+      MemorySegment clear) {
+    update(p, state, grad, gradScale, t);
+    clear.fill((byte) 0);
+  }
 
   /**
    * Hyperparameters written into checkpoints (informational; a load does not require them to
