@@ -134,6 +134,23 @@ class CompareCommandTest {
   }
 
   @Test
+  void firstSeedShiftsTheSeedsAndIsChecked() {
+    Run run =
+        run(
+            "compare", "--sample", "--train-limit", "256", "--test-limit", "100",
+            "--batch-size", "64", "--optimizers", "adamw32", "--seeds", "2", "--first-seed", "3",
+            "--json", "--no-chart");
+    assertEquals(0, run.status(), run.err());
+    JsonObject settings = JsonParser.parseString(run.out()).getAsJsonObject()
+        .getAsJsonObject("settings");
+    assertEquals("[3,4]", settings.get("seeds").toString());
+
+    Run bad = run("compare", "--sample", "--first-seed", "0", "--no-chart");
+    assertEquals(2, bad.status());
+    assertTrue(bad.err().contains("--first-seed must be at least 1"), bad.err());
+  }
+
+  @Test
   void unknownOptimizerIsNamed() {
     Run run = run("compare", "--sample", "--optimizers", "djl-adam,adamw3bit", "--no-chart");
     assertEquals(2, run.status());
