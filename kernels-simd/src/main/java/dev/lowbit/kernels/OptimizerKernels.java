@@ -33,6 +33,19 @@ public interface OptimizerKernels {
   long firstNonFinite(MemorySegment values, long length);
 
   /**
+   * Index of the first NaN or infinite element, or -1 when all are finite, scanned by up to
+   * {@code threads} worker threads (the answer does not depend on the thread count).
+   *
+   * @param values the floats to check
+   * @param length number of floats
+   * @param threads worker threads to use (1 or more)
+   * @return the first bad index, or -1
+   */
+  default long firstNonFinite(MemorySegment values, long length, int threads) {
+    return NonFiniteScan.first(this, values, length, threads);
+  }
+
+  /**
    * Sum of squares in double, in a fixed summation order that does not depend on the
    * implementation or the thread count (so clipping factors are identical everywhere). The order:
    * the values are cut into chunks of 4096 from index 0; within a chunk, the element at offset

@@ -438,11 +438,17 @@ abstract class KernelContractTest {
       try (Arena arena = Arena.ofConfined()) {
         assertEquals(first, kernels().firstNonFinite(MemorySegment.ofArray(y), length));
         assertEquals(first, kernels().firstNonFinite(floats(arena, y), length));
+        // Over threads: each range finds its own first, the smallest wins (confined: one range).
+        for (int threads = 1; threads <= 3; threads++) {
+          assertEquals(first, kernels().firstNonFinite(MemorySegment.ofArray(y), length, threads));
+          assertEquals(first, kernels().firstNonFinite(floats(arena, y), length, threads));
+        }
       }
     }
     // Only the first `length` floats count.
     float[] z = java.util.Arrays.copyOf(x, length + 1);
     z[length] = Float.NaN;
     assertEquals(-1, kernels().firstNonFinite(MemorySegment.ofArray(z), length));
+    assertEquals(-1, kernels().firstNonFinite(MemorySegment.ofArray(z), length, 3));
   }
 }

@@ -354,7 +354,7 @@ public abstract class Optimizer implements AutoCloseable {
     for (int i = 0; i < order.size(); i++) {
       Parameter p = order.get(i).parameter;
       MemorySegment grad = grads.get(p.name());
-      long bad = kernels.firstNonFinite(grad, p.length());
+      long bad = kernels.firstNonFinite(grad, p.length(), options.threads());
       if (bad >= 0) {
         if (options.nonFinitePolicy() == NonFinitePolicy.THROW) {
           throw new NonFiniteGradientException(

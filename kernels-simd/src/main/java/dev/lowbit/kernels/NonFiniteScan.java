@@ -1,0 +1,40 @@
+package dev.lowbit.kernels;
+
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The non-finite check over worker threads: each thread scans a contiguous range of chunks with
+ * the single-threaded check, and the smallest index found wins, so the answer is the same for
+ * every thread count.
+ */
+final class NonFiniteScan {
+
+  private NonFiniteScan() {}
+
+  /**
+   * Index of the first NaN or infinite element, or -1.
+   *
+   * @param kernels the implementation whose single-threaded check scans each range
+   * @param values the floats
+   * @param length number of floats
+   * @param threads worker threads requested
+   * @return the first bad index, or -1
+   */
+  static long first(OptimizerKernels kernels, MemorySegment values, long length, int threads) {
+    AtomicLong first = new AtomicLong(Long.MAX_VALUE);
+    KernelPool.splitChunks(
+        ScalarKernels.chunkCount(length),
+        KernelPool.usable(threads, values),
+        (from, to) -> {
+          long start = from * SquareSums.CHUNK;
+          long end = Math.min(length, to * SquareSums.CHUNK);
+          MemorySegment range = values.asSlice(start * Float.BYTES, (end - start) * Float.BYTES);
+          long bad = kernels.firstNonFinite(range, end - start);
+          if (bad >= 0) {
+            first.accumulateAndGet(start + bad, Math::min);
+          }
+        });
+    return first.get() == Long.MAX_VALUE ? -1 : first.get();
+  }
+}
