@@ -320,11 +320,14 @@ public abstract class Optimizer implements AutoCloseable {
    * @param name a registered parameter
    * @param grad its gradient: as many floats as the parameter, native byte order
    * @param accumulator as many floats as the parameter, writable; may be {@code grad} itself
-   * @throws IllegalArgumentException if the name is unknown, a size differs or
-   *     {@code accumulator} is read-only
+   * @throws IllegalArgumentException if the name is unknown, a size differs, or
+   *     {@code accumulator} is read-only or overlaps the parameter
    * @throws NonFiniteGradientException under {@link NonFinitePolicy#THROW}
    */
   public final void stepAndZero(String name, MemorySegment grad, MemorySegment accumulator) {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(grad, "grad");
+    Objects.requireNonNull(accumulator, "accumulator");
     stepAll(Map.of(name, grad), Map.of(name, accumulator));
   }
 
@@ -338,9 +341,13 @@ public abstract class Optimizer implements AutoCloseable {
     }
     for (Map.Entry<String, MemorySegment> c : clears.entrySet()) {
       String what = "gradient accumulator of '" + c.getKey() + "'";
-      checkFloats(what, c.getValue(), require(c.getKey()).parameter.length());
+      Parameter p = require(c.getKey()).parameter;
+      checkFloats(what, c.getValue(), p.length());
       if (c.getValue().isReadOnly()) {
         throw new IllegalArgumentException(what + " is read-only; it must be writable to clear");
+      }
+      if (c.getValue().asOverlappingSlice(p.values()).isPresent()) {
+        throw new IllegalArgumentException(what + " overlaps the parameter's own values");
       }
     }
     List<Entry> order = new ArrayList<>();

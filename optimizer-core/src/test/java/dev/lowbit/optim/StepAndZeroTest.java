@@ -143,6 +143,10 @@ class StepAndZeroTest {
       assertTrue(size.getMessage().contains("accumulator of 'w'"), size.getMessage());
       assertEquals(7f, shorter[0]);
 
+      IllegalArgumentException overlap = assertThrows(IllegalArgumentException.class,
+          () -> opt.stepAndZero("w", MemorySegment.ofArray(grad), MemorySegment.ofArray(w)));
+      assertTrue(overlap.getMessage().contains("overlaps the parameter"), overlap.getMessage());
+
       assertArrayEquals(before, w);
       assertArrayEquals(state, TestStates.snapshot(opt));
       assertEquals(0, opt.stepCount("w"));
