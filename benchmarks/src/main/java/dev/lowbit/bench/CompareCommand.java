@@ -58,7 +58,8 @@ public final class CompareCommand implements Callable<Integer> {
       description =
           "Optimizers to compare, comma-separated. Default: djl-adam, adamw32, adamw8bit,"
               + " adamw4bit, adamw4bit-factorized, sgdm8bit; shampoo32 and shampoo4bit run only"
-              + " when named (their inverse roots start at step 500, after the default run ends).")
+              + " when named (their inverse roots start at step 500, after the default run ends),"
+              + " as do the ablations adamw4bit-m and adamw4bit-v (only that moment in 4 bits).")
   List<String> optimizers;
 
   @Option(

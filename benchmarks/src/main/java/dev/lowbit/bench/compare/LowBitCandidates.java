@@ -6,6 +6,8 @@ import dev.lowbit.djl.LowBit;
 import dev.lowbit.djl.LowBitBuilder;
 import dev.lowbit.djl.LowBitOptimizer;
 import dev.lowbit.optim.Optimizers;
+import dev.lowbit.optim.Precision;
+import dev.lowbit.optim.StateFormat;
 import dev.lowbit.optim.shampoo.Shampoo;
 import dev.lowbit.optim.shampoo.ShampooPrecision;
 import java.util.function.Supplier;
@@ -53,6 +55,18 @@ final class LowBitCandidates {
             0.05,
             LowBit::sgdMomentum8bit));
     catalog.add(
+        ablation(
+            "adamw4bit-m",
+            "Ablation: LowBit AdamW with only m in 4 bits (as adamw4bit), float32 v",
+            Precision.FOUR_BIT.firstMoment(),
+            StateFormat.float32()));
+    catalog.add(
+        ablation(
+            "adamw4bit-v",
+            "Ablation: LowBit AdamW with float32 m, only v in 4 bits (as adamw4bit)",
+            StateFormat.float32(),
+            Precision.FOUR_BIT.secondMoment()));
+    catalog.add(
         shampoo(
             "shampoo32",
             "LowBit Shampoo, float32 preconditioners, over float32 AdamW (T1 = 100, T2 = 500)",
@@ -63,6 +77,24 @@ final class LowBitCandidates {
             "LowBit Shampoo, 4-bit eigenvector preconditioners, over float32 AdamW (T1 = 100,"
                 + " T2 = 500)",
             ShampooPrecision.FOUR_BIT));
+  }
+
+  /**
+   * An ablation: AdamW with custom formats for m and v, through the copying bridge (the DJL
+   * builders take precisions, not formats). Not in the default run.
+   */
+  private static Candidate ablation(
+      String name, String description, StateFormat m, StateFormat v) {
+    return new Candidate(
+        name,
+        description,
+        1e-3,
+        lr ->
+            new CoreOptimizerBridge(
+                Optimizers.adamW().learningRate((float) lr).stateFormats(m, v).build()),
+        optimizer -> ((CoreOptimizerBridge) optimizer).stateBytes(),
+        "Optimizer.stateBytes() (the core's exact count; DJL bridge by copy)",
+        false);
   }
 
   private static Candidate shampoo(String name, String description, ShampooPrecision precision) {
