@@ -57,9 +57,9 @@ public final class CompareCommand implements Callable<Integer> {
       paramLabel = "NAME",
       description =
           "Optimizers to compare, comma-separated. Default: djl-adam, adamw32, adamw8bit,"
-              + " adamw4bit, adamw4bit-factorized, sgdm8bit; shampoo32 and shampoo4bit run only"
-              + " when named (their inverse roots start at step 500, after the default run ends),"
-              + " as do the ablations adamw4bit-m and adamw4bit-v (only that moment in 4 bits).")
+              + " adamw4bit, adamw4bit-factorized, sgdm8bit, shampoo32, shampoo4bit. The"
+              + " ablations adamw4bit-m and adamw4bit-v (only that moment in 4 bits) run only"
+              + " when named.")
   List<String> optimizers;
 
   @Option(
@@ -227,6 +227,13 @@ public final class CompareCommand implements Callable<Integer> {
         }
       }
       out.println("Learning rates: " + String.join(", ", rates));
+    }
+    long steps = (long) epochs * run.stepsPerEpoch();
+    for (Candidate candidate : candidates) {
+      String note = candidate.shortRunNote(steps, run.stepsPerEpoch());
+      if (note != null) {
+        announce.println("Note: " + note);
+      }
     }
     if (!noChart) {
       CompareChart.write(report, chart);

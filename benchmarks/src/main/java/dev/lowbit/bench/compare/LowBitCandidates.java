@@ -21,6 +21,12 @@ final class LowBitCandidates {
   /** What the state-bytes column reports for LowBit optimizers. */
   private static final String SOURCE = "LowBitOptimizer.stateBytes() (the core's exact count)";
 
+  /** Shampoo's statistics interval T1 (ALGORITHMS.md section 5, small vision models). */
+  static final int SHAMPOO_STATISTICS_INTERVAL = 100;
+
+  /** Shampoo's inverse-root interval T2: its first roots are computed at this step. */
+  static final int SHAMPOO_ROOT_INTERVAL = 500;
+
   private LowBitCandidates() {}
 
   /**
@@ -106,14 +112,17 @@ final class LowBitCandidates {
             new CoreOptimizerBridge(
                 Shampoo.builder(Optimizers.adamW32().learningRate((float) lr).build())
                     .precision(precision)
+                    .statisticsInterval(SHAMPOO_STATISTICS_INTERVAL)
+                    .inverseRootInterval(SHAMPOO_ROOT_INTERVAL)
                     .build()),
         optimizer -> ((CoreOptimizerBridge) optimizer).stateBytes(),
         "Shampoo.stateBytes() (preconditioners and the base AdamW's m and v; DJL bridge by"
             + " copy)",
-        // Not in the default run: with T2 = 500 its inverse roots are still the identity after
-        // the default run's 78 steps, so it would only repeat adamw32's numbers there.
-        false);
+        true,
+        // Until its first inverse roots, Shampoo preconditions with the identity: AdamW's steps.
+        SHAMPOO_ROOT_INTERVAL);
   }
+
 
   private static Candidate lowBit(
       String name,
