@@ -123,7 +123,6 @@ final class LowBitCandidates {
         SHAMPOO_ROOT_INTERVAL);
   }
 
-
   private static Candidate lowBit(
       String name,
       String description,
