@@ -182,6 +182,35 @@ class CheckpointTest {
     assertArrayEquals(before, TestStates.snapshot(target), "a failed load changed the optimizer");
   }
 
+  /**
+   * A checkpoint of the 4-bit preset from before its m map moved to de1-signed-4: refused by
+   * today's preset with both formats named, loaded by an optimizer built with the old formats.
+   */
+  @Test
+  void aCheckpointWithTheOldFourBitFirstMomentMapLoadsWithThoseFormats() throws IOException {
+    java.util.function.Supplier<Adam.Builder> old = () -> Optimizers.adamW()
+        .stateFormats(StateFormat.blockwise(dev.lowbit.quant.CodeBook.DE_SIGNED_4, 128),
+            Precision.FOUR_BIT.secondMoment())
+        .minQuantizedSize(0);
+    Path file = dir.resolve("old.safetensors");
+    try (Optimizer writer = old.get().build()) {
+      register(writer, params(5, SMALL));
+      step(writer, 1);
+      writer.save(file);
+    }
+    try (Optimizer preset = Optimizers.adamW4bit().minQuantizedSize(0).build()) {
+      register(preset, params(5, SMALL));
+      byte[] bytes = Files.readAllBytes(file);
+      assertRefused(preset, bytes, "de-signed-4");
+      assertRefused(preset, bytes, "de1-signed-4");
+    }
+    try (Optimizer reader = old.get().build()) {
+      register(reader, params(5, SMALL));
+      reader.load(file);
+      assertEquals(1, reader.stepCount("w"));
+    }
+  }
+
   @Test
   void theGoodFileLoads() throws IOException {
     byte[] good = goodFile();
