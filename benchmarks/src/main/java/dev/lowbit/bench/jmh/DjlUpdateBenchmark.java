@@ -38,6 +38,10 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code CORE_FP32}, {@code CORE_8BIT}, {@code CORE_4BIT}: the same AdamW step straight on
  *       the core optimizer over the same tensors' own memory (no adapter, no gradient clearing):
  *       the adapter's floor.
+ *   <li>{@code CORE_FP32_CLEAR}, {@code CORE_8BIT_CLEAR}, {@code CORE_4BIT_CLEAR}: the core step
+ *       through {@code stepAndZero}, clearing a third tensor of the same size in the pass (what
+ *       the adapter does to the weight's own gradient), so that adapter minus this is the
+ *       adapter's own cost.
  * </ul>
  *
  * <p>The gradient passed to {@code update} is a separate tensor, as DJL's parameter server passes
@@ -77,13 +81,19 @@ public class DjlUpdateBenchmark {
     /** LowBit AdamW, 8-bit state, on the core directly. */
     CORE_8BIT,
     /** LowBit AdamW, 4-bit state, on the core directly. */
-    CORE_4BIT
+    CORE_4BIT,
+    /** LowBit AdamW, float32 state, on the core, clearing a gradient-sized tensor in the pass. */
+    CORE_FP32_CLEAR,
+    /** LowBit AdamW, 8-bit state, on the core, clearing a gradient-sized tensor in the pass. */
+    CORE_8BIT_CLEAR,
+    /** LowBit AdamW, 4-bit state, on the core, clearing a gradient-sized tensor in the pass. */
+    CORE_4BIT_CLEAR
   }
 
   /** The implementation measured. */
   @Param({
     "DJL_ADAM", "ADAPTER_FP32", "ADAPTER_8BIT", "ADAPTER_4BIT", "CORE_FP32", "CORE_8BIT",
-    "CORE_4BIT"
+    "CORE_4BIT", "CORE_FP32_CLEAR", "CORE_8BIT_CLEAR", "CORE_4BIT_CLEAR"
   })
   public Variant variant;
 
@@ -94,9 +104,11 @@ public class DjlUpdateBenchmark {
   private NDManager manager;
   private NDArray weight;
   private NDArray grad;
+  private NDArray accumulator;
   private Optimizer djlOptimizer;
   private dev.lowbit.optim.Optimizer core;
   private MemorySegment coreGrad;
+  private MemorySegment coreAccumulator;
 
   /** Creates the weight, its gradient and the optimizer; the first update allocates the state. */
   @Setup(Level.Trial)
@@ -117,9 +129,13 @@ public class DjlUpdateBenchmark {
       // The tensors' own memory: the same data and the same allocations the adapter steps.
       MemorySegment coreWeight = MemorySegment.ofBuffer(weight.toByteBuffer(true));
       coreGrad = MemorySegment.ofBuffer(grad.toByteBuffer(true));
+      if (variant.name().endsWith("_CLEAR")) {
+        accumulator = manager.zeros(new Shape(shape));
+        coreAccumulator = MemorySegment.ofBuffer(accumulator.toByteBuffer(true));
+      }
       core = switch (variant) {
-        case CORE_FP32 -> Optimizers.adamW32().build();
-        case CORE_8BIT -> Optimizers.adamW8bit().build();
+        case CORE_FP32, CORE_FP32_CLEAR -> Optimizers.adamW32().build();
+        case CORE_8BIT, CORE_8BIT_CLEAR -> Optimizers.adamW8bit().build();
         default -> Optimizers.adamW4bit().build();
       };
       core.register("w", shape, coreWeight);
@@ -142,7 +158,9 @@ public class DjlUpdateBenchmark {
   /** One update of the whole weight. */
   @Benchmark
   public void update() {
-    if (core != null) {
+    if (coreAccumulator != null) {
+      core.stepAndZero("w", coreGrad, coreAccumulator);
+    } else if (core != null) {
       core.step("w", coreGrad);
     } else {
       djlOptimizer.update("w", weight, grad);
