@@ -141,26 +141,78 @@ abstract class KernelContractTest {
     }
   }
 
+  /** Where the pass also clears: nowhere, a separate segment, or the gradient itself. */
+  enum Clear {
+    NONE,
+    SEPARATE,
+    GRADIENT
+  }
+
   /** Runs the kernel on copies bound to heap ({@code arena == null}) or native segments. */
   void runAdam(
       AdamScalars s, float[] param, float[] grad, TestState m, TestState v, Arena arena, int threads) {
+    runAdam(s, param, grad, m, v, arena, threads, Clear.NONE);
+  }
+
+  /** {@link #runAdam}, clearing as asked and checking that the cleared floats are zero. */
+  void runAdam(
+      AdamScalars s, float[] param, float[] grad, TestState m, TestState v, Arena arena, int threads,
+      Clear clear) {
     TestState.Bound bm = m.bind(arena);
     TestState.Bound bv = v.bind(arena);
     MemorySegment p = floats(arena, param);
-    MemorySegment g = floats(arena, grad);
-    kernels().adam(s, p, g, param.length, bm.state, bv.state, threads);
+    MemorySegment g = floats(arena, java.util.Arrays.copyOf(grad, grad.length + 1));
+    MemorySegment c = clearSegment(clear, g, arena, grad.length);
+    kernels().adam(s, p, g, param.length, bm.state, bv.state, threads, c);
     bm.readBack();
     bv.readBack();
     MemorySegment.copy(p, ValueLayout.JAVA_FLOAT, 0, param, 0, param.length);
+    assertCleared(c, param.length);
   }
 
-  void runSgd(SgdScalars s, float[] param, float[] grad, TestState b, Arena arena, int threads) {
+  void runSgd(
+      SgdScalars s, float[] param, float[] grad, TestState b, Arena arena, int threads,
+      Clear clear) {
     TestState.Bound bb = b.bind(arena);
     MemorySegment p = floats(arena, param);
-    MemorySegment g = floats(arena, grad);
-    kernels().sgd(s, p, g, param.length, bb.state, threads);
+    MemorySegment g = floats(arena, java.util.Arrays.copyOf(grad, grad.length + 1));
+    MemorySegment c = clearSegment(clear, g, arena, grad.length);
+    kernels().sgd(s, p, g, param.length, bb.state, threads, c);
     bb.readBack();
     MemorySegment.copy(p, ValueLayout.JAVA_FLOAT, 0, param, 0, param.length);
+    assertCleared(c, param.length);
+  }
+
+  /**
+   * The segment to clear: null, a fresh one, or the gradient (one float longer than the step
+   * reads); its float {@code n} is a sentinel 7 that must survive.
+   */
+  private static MemorySegment clearSegment(Clear clear, MemorySegment grad, Arena arena, int n) {
+    MemorySegment c = switch (clear) {
+      case NONE -> null;
+      case SEPARATE -> floats(arena, new float[n + 1]);
+      case GRADIENT -> grad;
+    };
+    if (c != null) {
+      if (clear == Clear.SEPARATE) {
+        c.asSlice(0, (long) n * Float.BYTES).fill((byte) 0x40); // 2.0004 everywhere
+      }
+      c.setAtIndex(ValueLayout.JAVA_FLOAT, n, 7f);
+    }
+    return c;
+  }
+
+  /** Floats [0, n) of a cleared segment are +0 and float n (the sentinel 7) is untouched. */
+  private static void assertCleared(MemorySegment clear, int n) {
+    if (clear == null) {
+      return;
+    }
+    for (int i = 0; i < n; i++) {
+      if (clear.getAtIndex(ValueLayout.JAVA_INT, i) != 0) {
+        throw new AssertionError("not cleared at " + i);
+      }
+    }
+    assertEquals(7f, clear.getAtIndex(ValueLayout.JAVA_FLOAT, n), "sentinel after the cleared floats");
   }
 
   static MemorySegment floats(Arena arena, float[] values) {
@@ -173,6 +225,12 @@ abstract class KernelContractTest {
   }
 
   void checkAdam(Shape shape, TestState.Spec mSpec, TestState.Spec vSpec, int threads, boolean nat) {
+    checkAdam(shape, mSpec, vSpec, threads, nat, Clear.NONE);
+  }
+
+  void checkAdam(
+      Shape shape, TestState.Spec mSpec, TestState.Spec vSpec, int threads, boolean nat,
+      Clear clear) {
     Data d = new Data(shape.length(), shape.length() * 31L + threads);
     for (AdamScalars s : ADAM_SCALARS) {
       TestState m = TestState.of(mSpec, shape.batch(), shape.rows(), shape.cols(), d.oldM);
@@ -187,9 +245,10 @@ abstract class KernelContractTest {
 
       float[] p = d.param.clone();
       try (Arena arena = Arena.ofShared()) {
-        runAdam(s, p, d.grad, m, v, nat ? arena : null, threads);
+        runAdam(s, p, d.grad, m, v, nat ? arena : null, threads, clear);
       }
-      String where = shape + " m=" + mSpec + " v=" + vSpec + " threads=" + threads + " " + s;
+      String where =
+          shape + " m=" + mSpec + " v=" + vSpec + " threads=" + threads + " clear=" + clear + " " + s;
       assertArrayEquals(pExpected, p, "parameters, " + where);
       assertNull(m.describeDifference(mExpected), "m, " + where);
       assertNull(v.describeDifference(vExpected), "v, " + where);
@@ -212,6 +271,10 @@ abstract class KernelContractTest {
   }
 
   void checkSgd(Shape shape, TestState.Spec spec, int threads, boolean nat) {
+    checkSgd(shape, spec, threads, nat, Clear.NONE);
+  }
+
+  void checkSgd(Shape shape, TestState.Spec spec, int threads, boolean nat, Clear clear) {
     Data d = new Data(shape.length(), shape.length() * 17L + threads);
     List<SgdScalars> variants =
         List.of(
@@ -225,7 +288,7 @@ abstract class KernelContractTest {
       ReferenceSteps.sgd(s, pExpected, d.grad, bExpected);
       float[] p = d.param.clone();
       try (Arena arena = Arena.ofShared()) {
-        runSgd(s, p, d.grad, b, nat ? arena : null, threads);
+        runSgd(s, p, d.grad, b, nat ? arena : null, threads, clear);
       }
       String where = shape + " b=" + spec + " threads=" + threads + " " + s;
       assertArrayEquals(pExpected, p, "parameters, " + where);
@@ -263,10 +326,10 @@ abstract class KernelContractTest {
 
   static Stream<Arguments> clearCases() {
     List<Arguments> cases = new ArrayList<>();
-    for (boolean intoGradient : new boolean[] {false, true}) {
+    for (Clear clear : new Clear[] {Clear.SEPARATE, Clear.GRADIENT}) {
       for (TestState.Spec m : M_SPECS) {
         for (TestState.Spec v : V_SPECS) {
-          cases.add(Arguments.of(m, v, intoGradient));
+          cases.add(Arguments.of(m, v, clear));
         }
       }
     }
@@ -274,95 +337,25 @@ abstract class KernelContractTest {
   }
 
   /**
-   * Clearing in the pass: the step writes what it writes without {@code clear} (the reference),
-   * the cleared floats are 0 and the float after them is untouched. Clearing the gradient itself
-   * must not change the step either: rank-1 and factorized second moments read the gradient in a
-   * first pass, the fused pass reads it again before it clears a chunk.
+   * Clearing in the pass: the step writes what the reference writes, the cleared floats are 0
+   * and the float after them is untouched. Clearing the gradient itself must not change the step
+   * either: rank-1 and factorized second moments read the gradient in a first pass, the fused
+   * pass reads it again before it clears a chunk. Several chunks, one and two threads.
    */
-  @ParameterizedTest(name = "adam clears, m={0} v={1}, the gradient itself {2}")
+  @ParameterizedTest(name = "adam clears {2}, m={0} v={1}")
   @MethodSource("clearCases")
-  void adamClearsInThePassAndStepsAsWithout(
-      TestState.Spec mSpec, TestState.Spec vSpec, boolean intoGradient) {
-    Shape shape = vSpec.kind() == TestState.Kind.FACTORIZED
+  void adamClearsInThePassAndStepsAsWithout(TestState.Spec m, TestState.Spec v, Clear clear) {
+    Shape shape = v.kind() == TestState.Kind.FACTORIZED
         ? new Shape(2, 150, 333) : new Shape(1, 300, 333);
-    int n = shape.length();
-    Data d = new Data(n, 91L + n);
-    AdamScalars s = ADAM_SCALARS.getFirst();
-    for (int threads = 1; threads <= 2; threads++) {
-      TestState m = TestState.of(mSpec, shape.batch(), shape.rows(), shape.cols(), d.oldM);
-      TestState v = vSpec.kind() == TestState.Kind.FACTORIZED
-          ? TestState.of(vSpec, shape.batch(), shape.rows(), shape.cols(), d.oldV)
-          : TestState.of(vSpec, 1, shape.batch() * shape.rows(), shape.cols(), d.oldV);
-      TestState mExpected = m.copy();
-      TestState vExpected = v.copy();
-      float[] pExpected = d.param.clone();
-      ReferenceSteps.adam(s, pExpected, d.grad, mExpected, vExpected);
-      float[] p = d.param.clone();
-      try (Arena arena = Arena.ofShared()) {
-        Arena where = threads == 2 ? arena : null;
-        TestState.Bound bm = m.bind(where);
-        TestState.Bound bv = v.bind(where);
-        MemorySegment ps = floats(where, p);
-        // One float more than the step reads: the sentinel after the cleared range.
-        MemorySegment g = floats(where, java.util.Arrays.copyOf(d.grad, n + 1));
-        MemorySegment clear = intoGradient ? g : floats(where, filled(n + 1, 7f));
-        clear.setAtIndex(ValueLayout.JAVA_FLOAT, n, 7f);
-        kernels().adam(s, ps, g, n, bm.state, bv.state, threads, clear);
-        bm.readBack();
-        bv.readBack();
-        MemorySegment.copy(ps, ValueLayout.JAVA_FLOAT, 0, p, 0, n);
-        assertCleared(clear, n, "m=" + mSpec + " v=" + vSpec + " threads=" + threads);
-      }
-      String where = "m=" + mSpec + " v=" + vSpec + " threads=" + threads;
-      assertArrayEquals(pExpected, p, "parameters, " + where);
-      assertNull(m.describeDifference(mExpected), "m, " + where);
-      assertNull(v.describeDifference(vExpected), "v, " + where);
-    }
+    checkAdam(shape, m, v, 1, false, clear);
+    checkAdam(shape, m, v, 2, true, clear);
   }
 
-  @ParameterizedTest(name = "sgd clears, b={0}")
+  @ParameterizedTest(name = "sgd clears the gradient, b={0}")
   @MethodSource("bufferSpecs")
   void sgdClearsTheGradientInThePassAndStepsAsWithout(TestState.Spec spec) {
-    int n = 100_003;
-    Data d = new Data(n, 5L);
-    SgdScalars s = new SgdScalars(0.05f, 0.9f, true, 1e-4f, 0.5f, 0.01f, false);
-    for (int threads = 1; threads <= 2; threads++) {
-      TestState b = TestState.of(spec, 1, 1, n, d.oldM);
-      TestState bExpected = b.copy();
-      float[] pExpected = d.param.clone();
-      ReferenceSteps.sgd(s, pExpected, d.grad, bExpected);
-      float[] p = d.param.clone();
-      try (Arena arena = Arena.ofShared()) {
-        Arena where = threads == 2 ? arena : null;
-        TestState.Bound bb = b.bind(where);
-        MemorySegment ps = floats(where, p);
-        float[] gradCopy = java.util.Arrays.copyOf(d.grad, n + 1);
-        MemorySegment g = floats(where, gradCopy);
-        g.setAtIndex(ValueLayout.JAVA_FLOAT, n, 7f);
-        kernels().sgd(s, ps, g, n, bb.state, threads, g);
-        bb.readBack();
-        MemorySegment.copy(ps, ValueLayout.JAVA_FLOAT, 0, p, 0, n);
-        assertCleared(g, n, "b=" + spec + " threads=" + threads);
-      }
-      assertArrayEquals(pExpected, p, "parameters, b=" + spec + " threads=" + threads);
-      assertNull(b.describeDifference(bExpected), "buffer, b=" + spec + " threads=" + threads);
-    }
-  }
-
-  private static float[] filled(int length, float value) {
-    float[] a = new float[length];
-    java.util.Arrays.fill(a, value);
-    return a;
-  }
-
-  /** Floats [0, n) are +0 and float n (the sentinel 7) is untouched. */
-  private static void assertCleared(MemorySegment clear, int n, String where) {
-    for (int i = 0; i < n; i++) {
-      if (Float.floatToRawIntBits(clear.getAtIndex(ValueLayout.JAVA_FLOAT, i)) != 0) {
-        throw new AssertionError("not cleared at " + i + ", " + where);
-      }
-    }
-    assertEquals(7f, clear.getAtIndex(ValueLayout.JAVA_FLOAT, n), "sentinel, " + where);
+    checkSgd(new Shape(1, 1, 100_003), spec, 1, false, Clear.GRADIENT);
+    checkSgd(new Shape(1, 1, 100_003), spec, 2, true, Clear.SEPARATE);
   }
 
   static Stream<TestState.Spec> bufferSpecs() {

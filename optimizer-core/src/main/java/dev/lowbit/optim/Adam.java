@@ -77,28 +77,14 @@ public final class Adam extends MomentOptimizer {
   }
 
   @Override
-  protected void update(
-      Parameter p, ParameterState state, MemorySegment grad, float gradScale, long t) {
-    run(p, state, grad, gradScale, t, null);
-  }
-
-  @Override
-  protected void updateAndZero(
-      Parameter p, ParameterState state, MemorySegment grad, float gradScale, long t,
-      MemorySegment clear) {
-    run(p, state, grad, gradScale, t, clear);
-  }
-
-  /** One step; the kernels also zero {@code clear} in their pass when it is not null. */
-  private void run(
-      Parameter p, ParameterState state, MemorySegment grad, float gradScale, long t,
+  void kernelStep(
+      Parameter p, MomentSet moments, MemorySegment grad, float gradScale, long t,
       MemorySegment clear) {
     AdamScalars s = scalars(learningRate(p.name(), t), t, gradScale);
     if (p.length() == 0) {
       return;
     }
     // The views carry per-step workspace (rank-1 row scales above rank 2), not kept after this.
-    MomentSet moments = (MomentSet) state;
     MomentState[] views = moments.beginStep();
     Kernels.get()
         .adam(s, p.values(), grad, p.length(), views[0], views[1], options().threads(), clear);

@@ -1,5 +1,6 @@
 package dev.lowbit.optim;
 
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -18,6 +19,33 @@ abstract sealed class MomentOptimizer extends Optimizer permits Adam, Sgd {
     this.momentNames = momentNames.clone();
     this.formats = formats;
   }
+
+  @Override
+  protected final void update(
+      Parameter p, ParameterState state, MemorySegment grad, float gradScale, long t) {
+    kernelStep(p, (MomentSet) state, grad, gradScale, t, null);
+  }
+
+  @Override
+  protected final void updateAndZero(
+      Parameter p, ParameterState state, MemorySegment grad, float gradScale, long t,
+      MemorySegment clear) {
+    kernelStep(p, (MomentSet) state, grad, gradScale, t, clear);
+  }
+
+  /**
+   * One step of one tensor through the kernels, which also zero {@code clear} in their pass.
+   *
+   * @param p the parameter
+   * @param moments its state
+   * @param grad its gradient
+   * @param gradScale rescale and clipping folded into one factor
+   * @param t the tensor's step count for this step, from 1
+   * @param clear the segment to zero in the pass, or null
+   */
+  abstract void kernelStep(
+      Parameter p, MomentSet moments, MemorySegment grad, float gradScale, long t,
+      MemorySegment clear);
 
   /**
    * The formats a registered parameter's moments use, in the order of the optimizer's moments

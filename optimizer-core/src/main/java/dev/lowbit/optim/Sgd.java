@@ -37,21 +37,8 @@ public final class Sgd extends MomentOptimizer {
   }
 
   @Override
-  protected void update(
-      Parameter p, ParameterState state, MemorySegment grad, float gradScale, long t) {
-    run(p, state, grad, gradScale, t, null);
-  }
-
-  @Override
-  protected void updateAndZero(
-      Parameter p, ParameterState state, MemorySegment grad, float gradScale, long t,
-      MemorySegment clear) {
-    run(p, state, grad, gradScale, t, clear);
-  }
-
-  /** One step; the kernels also zero {@code clear} in their pass when it is not null. */
-  private void run(
-      Parameter p, ParameterState state, MemorySegment grad, float gradScale, long t,
+  void kernelStep(
+      Parameter p, MomentSet buffer, MemorySegment grad, float gradScale, long t,
       MemorySegment clear) {
     SgdScalars s = new SgdScalars(
         learningRate(p.name(), t), momentum, nesterov, weightDecay, gradScale,
@@ -60,7 +47,6 @@ public final class Sgd extends MomentOptimizer {
       return;
     }
     // The view carries per-step workspace (rank-1 row scales above rank 2), not kept after this.
-    MomentSet buffer = (MomentSet) state;
     MomentState[] views = buffer.beginStep();
     Kernels.get().sgd(s, p.values(), grad, p.length(), views[0], options().threads(), clear);
     buffer.endStep(views);

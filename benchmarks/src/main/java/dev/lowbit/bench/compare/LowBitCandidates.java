@@ -10,6 +10,7 @@ import dev.lowbit.optim.Precision;
 import dev.lowbit.optim.StateFormat;
 import dev.lowbit.optim.shampoo.Shampoo;
 import dev.lowbit.optim.shampoo.ShampooPrecision;
+import java.util.function.DoubleFunction;
 import java.util.function.Supplier;
 
 /**
@@ -91,36 +92,49 @@ final class LowBitCandidates {
    */
   private static Candidate ablation(
       String name, String description, StateFormat m, StateFormat v) {
-    return new Candidate(
+    return bridged(
         name,
         description,
-        1e-3,
-        lr ->
-            new CoreOptimizerBridge(
-                Optimizers.adamW().learningRate((float) lr).stateFormats(m, v).build()),
-        optimizer -> ((CoreOptimizerBridge) optimizer).stateBytes(),
+        lr -> Optimizers.adamW().learningRate((float) lr).stateFormats(m, v).build(),
         "Optimizer.stateBytes() (the core's exact count; DJL bridge by copy)",
-        false);
+        false,
+        1);
   }
 
   private static Candidate shampoo(String name, String description, ShampooPrecision precision) {
-    return new Candidate(
+    return bridged(
         name,
         description,
-        1e-3,
         lr ->
-            new CoreOptimizerBridge(
-                Shampoo.builder(Optimizers.adamW32().learningRate((float) lr).build())
-                    .precision(precision)
-                    .statisticsInterval(SHAMPOO_STATISTICS_INTERVAL)
-                    .inverseRootInterval(SHAMPOO_ROOT_INTERVAL)
-                    .build()),
-        optimizer -> ((CoreOptimizerBridge) optimizer).stateBytes(),
+            Shampoo.builder(Optimizers.adamW32().learningRate((float) lr).build())
+                .precision(precision)
+                .statisticsInterval(SHAMPOO_STATISTICS_INTERVAL)
+                .inverseRootInterval(SHAMPOO_ROOT_INTERVAL)
+                .build(),
         "Shampoo.stateBytes() (preconditioners and the base AdamW's m and v; DJL bridge by"
             + " copy)",
         true,
         // Until its first inverse roots, Shampoo preconditions with the identity: AdamW's steps.
         SHAMPOO_ROOT_INTERVAL);
+  }
+
+  /** A core optimizer (learning rate 1e-3 by default) driven through the copying bridge. */
+  private static Candidate bridged(
+      String name,
+      String description,
+      DoubleFunction<dev.lowbit.optim.Optimizer> core,
+      String stateBytesSource,
+      boolean inDefaultRun,
+      long firstOwnStep) {
+    return new Candidate(
+        name,
+        description,
+        1e-3,
+        lr -> new CoreOptimizerBridge(core.apply(lr)),
+        optimizer -> ((CoreOptimizerBridge) optimizer).stateBytes(),
+        stateBytesSource,
+        inDefaultRun,
+        firstOwnStep);
   }
 
   private static Candidate lowBit(
