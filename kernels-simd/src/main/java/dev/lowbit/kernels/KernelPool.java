@@ -1,5 +1,6 @@
 package dev.lowbit.kernels;
 
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -8,6 +9,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 /**
  * The worker threads of the kernels: daemon threads created on first use and reused. A call with
@@ -86,6 +88,47 @@ final class KernelPool {
    */
   static void splitChunks(long chunks, int threads, RangeTask task) {
     split(chunks, MIN_CHUNKS_PER_TASK, threads, task);
+  }
+
+  /** The work on one chunk, with the calling worker's scratch. */
+  @FunctionalInterface
+  interface ChunkTask<S> {
+    /**
+     * Processes one chunk.
+     *
+     * @param start first element of the chunk
+     * @param n elements in the chunk, at most {@link SquareSums#CHUNK}
+     * @param scratch the worker's scratch
+     */
+    void run(long start, int n, S scratch);
+  }
+
+  /**
+   * Runs {@code task} on every chunk of {@code length} elements, the chunks split over threads as
+   * {@link #splitChunks} does, each worker with its own scratch; right after a chunk's task the
+   * worker sets that chunk of {@code clear} to zero (the kernels' in-pass clearing).
+   *
+   * @param length number of elements
+   * @param threads requested threads
+   * @param scratch makes one worker's scratch
+   * @param clear the segment to clear chunk by chunk, or null
+   * @param task the work on one chunk
+   * @param <S> the scratch type
+   */
+  static <S> void forEachChunk(
+      long length, int threads, Supplier<S> scratch, MemorySegment clear, ChunkTask<S> task) {
+    splitChunks(
+        ScalarKernels.chunkCount(length),
+        threads,
+        (from, to) -> {
+          S own = scratch.get();
+          for (long c = from; c < to; c++) {
+            long start = c * SquareSums.CHUNK;
+            int n = ScalarKernels.chunkLength(length, start);
+            task.run(start, n, own);
+            Segments.clearChunk(clear, start, n);
+          }
+        });
   }
 
   /**

@@ -81,22 +81,19 @@ public final class ScalarKernels implements OptimizerKernels {
       default -> vChunks = MomentChunks.of(v, "v");
     }
     boolean factorized = v instanceof FactorizedMoment;
-    KernelPool.splitChunks(
-        chunkCount(length),
+    KernelPool.forEachChunk(
+        length,
         threads,
-        (from, to) -> {
-          float[] ms = new float[SquareSums.CHUNK];
-          float[] vs = new float[SquareSums.CHUNK];
-          for (long c = from; c < to; c++) {
-            long start = c * SquareSums.CHUNK;
-            int n = chunkLength(length, start);
-            mChunks.load(start, n, ms);
-            vChunks.load(start, n, vs);
-            adamChunk(s, param, grad, start, n, ms, vs, factorized);
-            Segments.clearChunk(clear, start, n);
-            mChunks.store(start, n, ms);
-            vChunks.store(start, n, vs);
-          }
+        () -> new float[][] {new float[SquareSums.CHUNK], new float[SquareSums.CHUNK]},
+        clear,
+        (start, n, moments) -> {
+          float[] ms = moments[0];
+          float[] vs = moments[1];
+          mChunks.load(start, n, ms);
+          vChunks.load(start, n, vs);
+          adamChunk(s, param, grad, start, n, ms, vs, factorized);
+          mChunks.store(start, n, ms);
+          vChunks.store(start, n, vs);
         });
     Codes.clearPadding(m, length);
     Codes.clearPadding(v, length);
@@ -117,21 +114,17 @@ public final class ScalarKernels implements OptimizerKernels {
       MemorySegment clear) {
     MomentChunks bChunks = MomentChunks.of(buffer, "buffer");
     threads = KernelPool.usable(threads, Segments.of(param, grad, clear, buffer));
-    KernelPool.splitChunks(
-        chunkCount(length),
+    KernelPool.forEachChunk(
+        length,
         threads,
-        (from, to) -> {
-          float[] bs = new float[SquareSums.CHUNK];
-          for (long c = from; c < to; c++) {
-            long start = c * SquareSums.CHUNK;
-            int n = chunkLength(length, start);
-            if (!s.firstStep()) {
-              bChunks.load(start, n, bs);
-            }
-            sgdChunk(s, param, grad, start, n, bs);
-            Segments.clearChunk(clear, start, n);
-            bChunks.store(start, n, bs);
+        () -> new float[SquareSums.CHUNK],
+        clear,
+        (start, n, bs) -> {
+          if (!s.firstStep()) {
+            bChunks.load(start, n, bs);
           }
+          sgdChunk(s, param, grad, start, n, bs);
+          bChunks.store(start, n, bs);
         });
     Codes.clearPadding(buffer, length);
   }

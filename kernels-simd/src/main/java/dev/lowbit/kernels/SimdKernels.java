@@ -123,20 +123,16 @@ public final class SimdKernels implements OptimizerKernels {
     float[] previousRows = oldRows;
     float[] previousCols = oldCols;
     float[] means = meanRow;
-    KernelPool.splitChunks(
-        ScalarKernels.chunkCount(length),
+    KernelPool.forEachChunk(
+        length,
         usable,
-        (from, to) -> {
-          Scratch scratch = new Scratch(tile);
-          for (long c = from; c < to; c++) {
-            long chunkStart = c * SquareSums.CHUNK;
-            int chunkLength = ScalarKernels.chunkLength(length, chunkStart);
-            for (int off = 0; off < chunkLength; off += tile) {
-              adamTile(
-                  s, param, grad, chunkStart + off, Math.min(tile, chunkLength - off), m, v,
-                  previousRows, previousCols, rows, cols, means, scratch);
-            }
-            Segments.clearChunk(clear, chunkStart, chunkLength);
+        () -> new Scratch(tile),
+        clear,
+        (chunkStart, chunkLength, scratch) -> {
+          for (int off = 0; off < chunkLength; off += tile) {
+            adamTile(
+                s, param, grad, chunkStart + off, Math.min(tile, chunkLength - off), m, v,
+                previousRows, previousCols, rows, cols, means, scratch);
           }
         });
     Codes.clearPadding(m, length);
@@ -207,18 +203,14 @@ public final class SimdKernels implements OptimizerKernels {
     MomentChunks.of(buffer, "buffer");
     int usable = KernelPool.usable(threads, Segments.of(param, grad, clear, buffer));
     int tile = tileSize(buffer, buffer);
-    KernelPool.splitChunks(
-        ScalarKernels.chunkCount(length),
+    KernelPool.forEachChunk(
+        length,
         usable,
-        (from, to) -> {
-          Scratch scratch = new Scratch(tile);
-          for (long c = from; c < to; c++) {
-            long chunkStart = c * SquareSums.CHUNK;
-            int chunkLength = ScalarKernels.chunkLength(length, chunkStart);
-            for (int off = 0; off < chunkLength; off += tile) {
-              sgdTile(s, param, grad, chunkStart + off, Math.min(tile, chunkLength - off), buffer, scratch);
-            }
-            Segments.clearChunk(clear, chunkStart, chunkLength);
+        () -> new Scratch(tile),
+        clear,
+        (chunkStart, chunkLength, scratch) -> {
+          for (int off = 0; off < chunkLength; off += tile) {
+            sgdTile(s, param, grad, chunkStart + off, Math.min(tile, chunkLength - off), buffer, scratch);
           }
         });
     Codes.clearPadding(buffer, length);

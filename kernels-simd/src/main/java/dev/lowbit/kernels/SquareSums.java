@@ -55,16 +55,12 @@ final class SquareSums {
   static double total(MemorySegment values, long length, int threads, ChunkSum chunkSum) {
     long chunks = ScalarKernels.chunkCount(length);
     double[] sums = new double[Math.toIntExact(chunks)];
-    KernelPool.splitChunks(
-        chunks,
+    KernelPool.forEachChunk(
+        length,
         KernelPool.usable(threads, values),
-        (from, to) -> {
-          float[] scratch = new float[CHUNK];
-          for (long c = from; c < to; c++) {
-            long start = c * CHUNK;
-            sums[(int) c] = chunkSum.sum(start, ScalarKernels.chunkLength(length, start), scratch);
-          }
-        });
+        () -> new float[CHUNK],
+        null,
+        (start, n, scratch) -> sums[(int) (start / CHUNK)] = chunkSum.sum(start, n, scratch));
     double total = 0.0;
     for (double sum : sums) {
       total += sum;
