@@ -119,6 +119,10 @@ final class MomentSet implements ParameterState {
     return moments[i];
   }
 
+  int momentCount() {
+    return moments.length;
+  }
+
   /**
    * The kernels' views for one step, in moment order (see {@link Moment#beginStep()}); any
    * per-step workspace they carry is dropped with them.

@@ -99,14 +99,8 @@ final class TestStates {
       out.writeBytes(name.getBytes(java.nio.charset.StandardCharsets.UTF_8));
       out.writeBytes(Long.toString(opt.stepCount(name)).getBytes());
       MomentSet s = (MomentSet) opt.state(name);
-      for (int i = 0; ; i++) {
-        Moment m;
-        try {
-          m = s.moment(i);
-        } catch (ArrayIndexOutOfBoundsException e) {
-          break;
-        }
-        for (Moment.Part p : m.parts) {
+      for (int i = 0; i < s.momentCount(); i++) {
+        for (Moment.Part p : s.moment(i).parts) {
           out.writeBytes(p.segment().toArray(ValueLayout.JAVA_BYTE));
         }
       }
@@ -122,13 +116,8 @@ final class TestStates {
   static long segmentBytes(Optimizer opt, String name) {
     long sum = 0;
     MomentSet s = (MomentSet) opt.state(name);
-    for (int i = 0; ; i++) {
-      Moment m;
-      try {
-        m = s.moment(i);
-      } catch (ArrayIndexOutOfBoundsException e) {
-        return sum;
-      }
+    for (int i = 0; i < s.momentCount(); i++) {
+      Moment m = s.moment(i);
       for (Moment.Part p : m.parts) {
         sum += p.segment().byteSize();
       }
@@ -137,6 +126,7 @@ final class TestStates {
         throw new AssertionError("rank-1 row scales of '" + name + "' are kept between steps");
       }
     }
+    return sum;
   }
 
   static float[] gaussian(SplittableRandom rnd, int n, double scale) {
