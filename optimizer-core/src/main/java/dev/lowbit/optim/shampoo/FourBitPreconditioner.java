@@ -128,37 +128,44 @@ final class FourBitPreconditioner implements Preconditioner {
   public List<StateArray> state() {
     return List.of(
         StateArray.ofFloats("eigenvalues", eigenvalues, order),
-        StateArray.ofBytes("eigenvectors.codes", eigenvectors.codes()),
-        StateArray.ofFloats(
-            "eigenvectors.scales", eigenvectors.scales(), eigenvectors.scales().length),
+        codesOf("eigenvectors", eigenvectors),
+        scalesOf("eigenvectors", eigenvectors),
         StateArray.ofFloats("root.diagonal", rootDiagonal, order),
-        StateArray.ofBytes("root.codes", rootOffDiagonal.codes()),
-        StateArray.ofFloats(
-            "root.scales", rootOffDiagonal.scales(), rootOffDiagonal.scales().length));
+        codesOf("root", rootOffDiagonal),
+        scalesOf("root", rootOffDiagonal));
   }
 
   @Override
   public void restore(Map<String, StateArray> arrays) {
-    long codeBytes = QuantizedRows.codeBytes(book, order);
-    int scales = QuantizedRows.scaleCount(order);
     float[] values = Fp32Preconditioner.required(arrays, "eigenvalues").floats(order);
-    QuantizedRows vectors =
-        QuantizedRows.of(
-            book,
-            order,
-            Fp32Preconditioner.required(arrays, "eigenvectors.codes").bytes(codeBytes),
-            Fp32Preconditioner.required(arrays, "eigenvectors.scales").floats(scales));
+    QuantizedRows vectors = rowsFrom(arrays, "eigenvectors");
     float[] diagonal = Fp32Preconditioner.required(arrays, "root.diagonal").floats(order);
-    QuantizedRows off =
-        QuantizedRows.of(
-            book,
-            order,
-            Fp32Preconditioner.required(arrays, "root.codes").bytes(codeBytes),
-            Fp32Preconditioner.required(arrays, "root.scales").floats(scales));
+    QuantizedRows off = rowsFrom(arrays, "root");
     eigenvalues = values;
     eigenvectors = vectors;
     rootDiagonal = diagonal;
     rootOffDiagonal = off;
+  }
+
+  /** The codes of quantized rows, saved as {@code <prefix>.codes}. */
+  private static StateArray codesOf(String prefix, QuantizedRows rows) {
+    return StateArray.ofBytes(prefix + ".codes", rows.codes());
+  }
+
+  /** The scales of quantized rows, saved as {@code <prefix>.scales}. */
+  private static StateArray scalesOf(String prefix, QuantizedRows rows) {
+    return StateArray.ofFloats(prefix + ".scales", rows.scales(), rows.scales().length);
+  }
+
+  /** Reads what {@link #codesOf} and {@link #scalesOf} saved, checking both sizes. */
+  private QuantizedRows rowsFrom(Map<String, StateArray> arrays, String prefix) {
+    return QuantizedRows.of(
+        book,
+        order,
+        Fp32Preconditioner.required(arrays, prefix + ".codes")
+            .bytes(QuantizedRows.codeBytes(book, order)),
+        Fp32Preconditioner.required(arrays, prefix + ".scales")
+            .floats(QuantizedRows.scaleCount(order)));
   }
 
   private static double[] toDouble(float[] values) {
