@@ -85,9 +85,10 @@ public interface OptimizerKernels {
 
   /**
    * One Adam/AdamW step that also sets {@code clear} to zero in the same pass: each chunk of
-   * {@code clear} is zeroed right after the pass has read that chunk of the gradient, on the same
-   * worker thread. A framework that must reset its gradient accumulator after the update (DJL's
-   * contract) saves a separate pass over it. Everything else is as in the method without
+   * {@code clear} is zeroed after the pass has read that chunk of the gradient, on the same
+   * worker thread (the SIMD kernels with a quantized m do it inside m's encoder, where the stores
+   * overlap arithmetic). A framework that must reset its gradient accumulator after the update
+   * (DJL's contract) saves a separate pass over it. Everything else is as in the method without
    * {@code clear}.
    *
    * @param s the step's scalars

@@ -2,6 +2,7 @@ package dev.lowbit.kernels;
 
 import dev.lowbit.quant.CodeBook;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -36,6 +37,8 @@ import jdk.incubator.vector.VectorSpecies;
 final class SimdCodeBook {
 
   private static final Map<CodeBook, SimdCodeBook> CACHE = new ConcurrentHashMap<>();
+
+  private static final ByteOrder ORDER = ByteOrder.nativeOrder();
 
   /** Largest bucket table worth its cache footprint (ints per sign). */
   private static final int MAX_BUCKETS = 4096;
@@ -177,6 +180,12 @@ final class SimdCodeBook {
    * Precondition: if some {@code x} is NaN, the scale is not finite; the block scale
    * {@code max |x|} ({@link SimdUpdate#absMax}) always is NaN then.
    *
+   * <p>With {@code clear} not null, the same loop also sets floats {@code [first, first + n)} of
+   * {@code clear} to zero, one vector per vector of codes. The kernels clear a gradient this way
+   * because here its stores overlap the encoder's arithmetic: 3-5 ms per 64 MiB in a 2-thread
+   * step, against 5-6 ms as a fill after each chunk; in the update loop, which is bound by memory
+   * traffic already, they gained nothing (docs/benchmarks.md, DJL adapter, run 9).
+   *
    * @param shape vector width
    * @param src the new values
    * @param off first input index
@@ -185,26 +194,30 @@ final class SimdCodeBook {
    * @param codes the packed codes
    * @param first first element (even for 4-bit books)
    * @param index scratch of at least {@code n} ints
+   * @param clear a float segment to clear over the same elements, or null
    */
   void encode(
       SimdShape shape, float[] src, int off, int n, float scale, MemorySegment codes, long first,
-      int[] index) {
+      int[] index, MemorySegment clear) {
     int bound = shape.floats().loopBound(n);
     if (scale == 0f) {
       IntVector zero = IntVector.broadcast(shape.ints(), zeroCode);
       for (int k = 0; k < bound; k += shape.floats().length()) {
         SimdCodes.store(shape, zero, codes, bits, first + k);
+        clearVector(shape, clear, first + k);
       }
     } else {
       switch (method) {
-        case REGISTER -> encodeRegister(shape, src, null, scale, off, bound, codes, first);
-        case BUCKETS -> encodeBuckets(shape, src, null, scale, off, bound, codes, first, index);
-        case SEARCH -> encodeSearch(shape, src, null, scale, off, bound, codes, first, index);
+        case REGISTER -> encodeRegister(shape, src, null, scale, off, bound, codes, first, clear);
+        case BUCKETS ->
+            encodeBuckets(shape, src, null, scale, off, bound, codes, first, index, clear);
+        case SEARCH -> encodeSearch(shape, src, null, scale, off, bound, codes, first, index, clear);
       }
     }
     for (int k = bound; k < n; k++) {
       Codes.write(codes, bits, first + k, ScalarKernels.encode(book, src[off + k], scale));
     }
+    Segments.clearChunk(clear, first + bound, n - bound);
   }
 
   /**
@@ -225,9 +238,9 @@ final class SimdCodeBook {
       int[] index) {
     int bound = shape.floats().loopBound(n);
     switch (method) {
-      case REGISTER -> encodeRegister(shape, src, scales, 0f, off, bound, codes, first);
-      case BUCKETS -> encodeBuckets(shape, src, scales, 0f, off, bound, codes, first, index);
-      case SEARCH -> encodeSearch(shape, src, scales, 0f, off, bound, codes, first, index);
+      case REGISTER -> encodeRegister(shape, src, scales, 0f, off, bound, codes, first, null);
+      case BUCKETS -> encodeBuckets(shape, src, scales, 0f, off, bound, codes, first, index, null);
+      case SEARCH -> encodeSearch(shape, src, scales, 0f, off, bound, codes, first, index, null);
     }
     for (int k = bound; k < n; k++) {
       Codes.write(codes, bits, first + k, ScalarKernels.encode(book, src[off + k], scales[off + k]));
@@ -242,7 +255,7 @@ final class SimdCodeBook {
    */
   private void encodeRegister(
       SimdShape shape, float[] src, float[] scales, float scale, int off, int bound,
-      MemorySegment codes, long first) {
+      MemorySegment codes, long first, MemorySegment clear) {
     VectorSpecies<Float> floats = shape.floats();
     VectorSpecies<Integer> ints = shape.ints();
     boolean wide = ints.length() == 16;
@@ -269,6 +282,7 @@ final class SimdCodeBook {
         c = c.blend(zeroCode, zero.cast(ints));
       }
       SimdCodes.store(shape, c, codes, bits, first + k);
+      clearVector(shape, clear, first + k);
     }
   }
 
@@ -278,7 +292,7 @@ final class SimdCodeBook {
    */
   private void encodeBuckets(
       SimdShape shape, float[] src, float[] scales, float scale, int off, int bound,
-      MemorySegment codes, long first, int[] index) {
+      MemorySegment codes, long first, int[] index, MemorySegment clear) {
     VectorSpecies<Float> floats = shape.floats();
     VectorSpecies<Integer> ints = shape.ints();
     // x / scale is NaN only for a NaN x or a non-finite scale, and a block holding a NaN has a
@@ -317,13 +331,14 @@ final class SimdCodeBook {
         c = c.blend(zeroCode, zero.cast(ints));
       }
       SimdCodes.store(shape, c, codes, bits, first + k);
+      clearVector(shape, clear, first + k);
     }
   }
 
   /** Books too dense for a bucket table: eight gathered steps of a branch-free binary search. */
   private void encodeSearch(
       SimdShape shape, float[] src, float[] scales, float scale, int off, int bound,
-      MemorySegment codes, long first, int[] index) {
+      MemorySegment codes, long first, int[] index, MemorySegment clear) {
     VectorSpecies<Float> floats = shape.floats();
     VectorSpecies<Integer> ints = shape.ints();
     for (int k = 0; k < bound; k += ints.length()) {
@@ -341,6 +356,14 @@ final class SimdCodeBook {
         c = c.blend(zeroCode, zero.cast(ints));
       }
       SimdCodes.store(shape, c, codes, bits, first + k);
+      clearVector(shape, clear, first + k);
+    }
+  }
+
+  /** Sets one vector of floats of {@code clear}, from element {@code first}, to zero. */
+  private static void clearVector(SimdShape shape, MemorySegment clear, long first) {
+    if (clear != null) {
+      FloatVector.zero(shape.floats()).intoMemorySegment(clear, first * Float.BYTES, ORDER);
     }
   }
 

@@ -123,16 +123,18 @@ public final class SimdKernels implements OptimizerKernels {
     float[] previousRows = oldRows;
     float[] previousCols = oldCols;
     float[] means = meanRow;
+    boolean clearInEncoder = m instanceof BlockwiseMoment;
     KernelPool.forEachChunk(
         length,
         usable,
         () -> new Scratch(tile),
-        clear,
+        clearInEncoder ? null : clear,
         (chunkStart, chunkLength, scratch) -> {
           for (int off = 0; off < chunkLength; off += tile) {
             adamTile(
                 s, param, grad, chunkStart + off, Math.min(tile, chunkLength - off), m, v,
-                previousRows, previousCols, rows, cols, means, scratch);
+                previousRows, previousCols, rows, cols, means, scratch,
+                clearInEncoder ? clear : null);
           }
         });
     Codes.clearPadding(m, length);
@@ -143,7 +145,10 @@ public final class SimdKernels implements OptimizerKernels {
     }
   }
 
-  /** One tile of an Adam step: decode, update, requantize. */
+  /**
+   * One tile of an Adam step: decode, update, requantize; {@code clear} (if not null) is cleared
+   * over the tile by m's encoder, where its stores overlap arithmetic ({@link SimdCodeBook}).
+   */
   private void adamTile(
       AdamScalars s,
       MemorySegment param,
@@ -157,7 +162,8 @@ public final class SimdKernels implements OptimizerKernels {
       float[] newRows,
       float[] newCols,
       float[] meanRow,
-      Scratch t) {
+      Scratch t,
+      MemorySegment clear) {
     if (m instanceof Fp32Moment fm && v instanceof Fp32Moment fv) {
       SimdUpdate.adamFp32(shape, s, param, grad, start, n, fm.values(), fv.values());
       return;
@@ -177,12 +183,14 @@ public final class SimdKernels implements OptimizerKernels {
     SimdUpdate.adam(shape, s, param, grad, start, n, t.m, t.v, v instanceof FactorizedMoment);
     switch (m) {
       case Fp32Moment f -> MemorySegment.copy(t.m, 0, f.values(), Codes.FLOAT, start * Float.BYTES, n);
-      case BlockwiseMoment b -> SimdMomentTiles.storeBlockwise(shape, b, start, n, t.m, t.index);
+      case BlockwiseMoment b ->
+          SimdMomentTiles.storeBlockwise(shape, b, start, n, t.m, t.index, clear);
       default -> throw new IllegalStateException("checked by MomentChunks.of");
     }
     switch (v) {
       case Fp32Moment f -> MemorySegment.copy(t.v, 0, f.values(), Codes.FLOAT, start * Float.BYTES, n);
-      case BlockwiseMoment b -> SimdMomentTiles.storeBlockwise(shape, b, start, n, t.v, t.index);
+      case BlockwiseMoment b ->
+          SimdMomentTiles.storeBlockwise(shape, b, start, n, t.v, t.index, null);
       case Rank1Moment r ->
           SimdMomentTiles.storeRank1(shape, r, start, n, t.v, newRows, newCols, t.scales, t.index);
       case FactorizedMoment f -> {
@@ -203,14 +211,17 @@ public final class SimdKernels implements OptimizerKernels {
     MomentChunks.of(buffer, "buffer");
     int usable = KernelPool.usable(threads, Segments.of(param, grad, clear, buffer));
     int tile = tileSize(buffer, buffer);
+    boolean clearInEncoder = buffer instanceof BlockwiseMoment;
     KernelPool.forEachChunk(
         length,
         usable,
         () -> new Scratch(tile),
-        clear,
+        clearInEncoder ? null : clear,
         (chunkStart, chunkLength, scratch) -> {
           for (int off = 0; off < chunkLength; off += tile) {
-            sgdTile(s, param, grad, chunkStart + off, Math.min(tile, chunkLength - off), buffer, scratch);
+            sgdTile(
+                s, param, grad, chunkStart + off, Math.min(tile, chunkLength - off), buffer,
+                scratch, clearInEncoder ? clear : null);
           }
         });
     Codes.clearPadding(buffer, length);
@@ -223,7 +234,8 @@ public final class SimdKernels implements OptimizerKernels {
       long start,
       int n,
       MomentState buffer,
-      Scratch t) {
+      Scratch t,
+      MemorySegment clear) {
     if (buffer instanceof Fp32Moment f) {
       SimdUpdate.sgdFp32(shape, s, param, grad, start, n, f.values());
       return;
@@ -233,7 +245,7 @@ public final class SimdKernels implements OptimizerKernels {
       SimdMomentTiles.loadBlockwise(shape, b, start, n, t.m, t.index);
     }
     SimdUpdate.sgd(shape, s, param, grad, start, n, t.m);
-    SimdMomentTiles.storeBlockwise(shape, b, start, n, t.m, t.index);
+    SimdMomentTiles.storeBlockwise(shape, b, start, n, t.m, t.index, clear);
   }
 
   /** A copy of the first {@code count} floats of a segment. */

@@ -49,16 +49,19 @@ final class SimdMomentTiles {
    * @param n number of elements
    * @param src the new values
    * @param index gather scratch, at least {@code n} ints
+   * @param clear a float segment whose elements {@code [start, start + n)} the encoder sets to
+   *     zero as it goes, or null
    */
   static void storeBlockwise(
-      SimdShape shape, BlockwiseMoment b, long start, int n, float[] src, int[] index) {
+      SimdShape shape, BlockwiseMoment b, long start, int n, float[] src, int[] index,
+      MemorySegment clear) {
     SimdCodeBook coder = SimdCodeBook.of(b.book());
     int blockSize = b.blockSize();
     for (int from = 0; from < n; from += blockSize) {
       int len = Math.min(blockSize, n - from);
       float scale = SimdUpdate.absMax(shape, src, from, from + len);
       Codes.setFloat(b.scales(), (start + from) / blockSize, scale);
-      coder.encode(shape, src, from, len, scale, b.codes(), start + from, index);
+      coder.encode(shape, src, from, len, scale, b.codes(), start + from, index, clear);
     }
   }
 

@@ -52,11 +52,18 @@ class SimdCodeBookTest {
     for (int i = 0; i < n; i++) {
       finite[i] = Float.isNaN(inputs[i]) ? 0.25f : inputs[i];
     }
+    // The encoder also clears a gradient over the same elements when given one.
+    float[] gradient = new float[n];
+    Arrays.fill(gradient, 3f);
+    MemorySegment clear = MemorySegment.ofArray(gradient);
     for (int from = 0; from < n; from += tile) {
       int len = Math.min(tile, n - from);
-      coder.encode(shape, finite, from, len, 1f, segment, from, index);
+      coder.encode(shape, finite, from, len, 1f, segment, from, index, clear);
     }
     assertCodes(book, coder, finite, segment, "one scale");
+    for (int i = 0; i < n; i++) {
+      assertEquals(0f, gradient[i], book.name() + ": element " + i + " of the cleared gradient");
+    }
     // Element scales (rank-1), NaN included.
     float[] ones = new float[n];
     java.util.Arrays.fill(ones, 1f);
