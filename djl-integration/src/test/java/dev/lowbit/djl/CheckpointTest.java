@@ -115,7 +115,14 @@ class CheckpointTest {
     }
   }
 
-  private static String header(Path file) throws IOException {
+  /**
+   * The checkpoint's JSON header (safetensors: an 8-byte little-endian length, then the header).
+   *
+   * @param file the checkpoint
+   * @return the header text
+   * @throws IOException if the file cannot be read
+   */
+  static String header(Path file) throws IOException {
     byte[] bytes = Files.readAllBytes(file);
     long length = ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
     return new String(bytes, 8, (int) length, StandardCharsets.UTF_8);

@@ -17,8 +17,6 @@ import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
@@ -73,7 +71,8 @@ class SecondDeviceTest {
         assertArrayEquals(alone, first.toFloatArray(), "copy on the first device");
         assertArrayEquals(alone, second.toFloatArray(), "copy on " + OTHER);
         assertEquals(2 * aloneBytes, o.stateBytes(), "one state per (parameter, device)");
-        assertFalse(o.inPlaceByKey().get("p@" + OTHER), "the other device's copy takes the copy path");
+        assertFalse(
+            o.inPlaceByKey().get("p@" + OTHER), "the other device's copy takes the copy path");
       }
     }
   }
@@ -89,7 +88,7 @@ class SecondDeviceTest {
       NDArray grad = weight.getArray().onesLike();
       optimizer.update(weight.getId(), copy, grad);
       optimizer.save(mlp.model(), checkpoint);
-      String header = header(checkpoint);
+      String header = CheckpointTest.header(checkpoint);
       String name = mlp.model().getBlock().getParameters().get(0).getKey();
       assertTrue(header.contains("\"" + name + "/"), header);
       assertTrue(header.contains("\"" + name + "@" + OTHER + "/"), header);
@@ -100,15 +99,9 @@ class SecondDeviceTest {
       IOException e =
           assertThrows(IOException.class, () -> optimizer.load(mlp.model(), checkpoint));
       assertTrue(e.getMessage().contains("@" + OTHER), e.getMessage());
-      assertEquals(before, optimizer.stateBytes(), "a refused load leaves the optimizer as it was");
+      assertEquals(
+          before, optimizer.stateBytes(), "a refused load leaves the optimizer as it was");
     }
-  }
-
-  /** The checkpoint's JSON header (safetensors: an 8-byte length, then the header). */
-  private static String header(Path file) throws IOException {
-    byte[] bytes = Files.readAllBytes(file);
-    long length = java.nio.ByteBuffer.wrap(bytes, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
-    return new String(bytes, 8, (int) length, StandardCharsets.UTF_8);
   }
 
   /**
@@ -123,7 +116,8 @@ class SecondDeviceTest {
   private static <T> T wrap(Class<T> type, T target, Device device) {
     return type.cast(
         Proxy.newProxyInstance(
-            SecondDeviceTest.class.getClassLoader(), new Class<?>[] {type},
+            SecondDeviceTest.class.getClassLoader(),
+            new Class<?>[] {type},
             new DeviceView(type, target, device)));
   }
 
