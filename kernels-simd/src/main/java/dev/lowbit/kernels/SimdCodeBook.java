@@ -203,8 +203,7 @@ final class SimdCodeBook {
     if (scale == 0f) {
       IntVector zero = IntVector.broadcast(shape.ints(), zeroCode);
       for (int k = 0; k < bound; k += shape.floats().length()) {
-        SimdCodes.store(shape, zero, codes, bits, first + k);
-        clearVector(shape, clear, first + k);
+        store(shape, zero, null, 0, k, codes, first, clear);
       }
     } else {
       switch (method) {
@@ -263,8 +262,7 @@ final class SimdCodeBook {
     IntVector low = narrow ? null : IntVector.fromArray(ints, midpointBits, 0);
     IntVector high = narrow || wide ? low : IntVector.fromArray(ints, midpointBits, 8);
     for (int k = 0; k < bound; k += ints.length()) {
-      FloatVector x = FloatVector.fromArray(floats, src, off + k);
-      FloatVector q = scales == null ? x.div(scale) : x.div(FloatVector.fromArray(floats, scales, off + k));
+      FloatVector q = quotient(floats, src, scales, scale, off, k);
       IntVector c = IntVector.zero(ints);
       if (narrow) {
         for (int m = 0; m < book.size() - 1; m++) {
@@ -276,13 +274,7 @@ final class SimdCodeBook {
         c = c.add(2, lookup16(wide, low, high, c.add(1)).reinterpretAsFloats().compare(VectorOperators.LT, q).cast(ints));
         c = c.add(1, lookup16(wide, low, high, c).reinterpretAsFloats().compare(VectorOperators.LT, q).cast(ints));
       }
-      if (scales != null) {
-        VectorMask<Float> zero =
-            FloatVector.fromArray(floats, scales, off + k).compare(VectorOperators.EQ, 0f);
-        c = c.blend(zeroCode, zero.cast(ints));
-      }
-      SimdCodes.store(shape, c, codes, bits, first + k);
-      clearVector(shape, clear, first + k);
+      store(shape, c, scales, off, k, codes, first, clear);
     }
   }
 
@@ -300,8 +292,7 @@ final class SimdCodeBook {
     // always tested.
     boolean checkNaN = scales != null || !Float.isFinite(scale);
     for (int k = 0; k < bound; k += ints.length()) {
-      FloatVector x = FloatVector.fromArray(floats, src, off + k);
-      FloatVector q = scales == null ? x.div(scale) : x.div(FloatVector.fromArray(floats, scales, off + k));
+      FloatVector q = quotient(floats, src, scales, scale, off, k);
       IntVector raw = q.reinterpretAsInts();
       IntVector magnitude = signedKeys ? raw.and(0x7FFFFFFF) : raw.lanewise(VectorOperators.MAX, 0);
       IntVector key =
@@ -325,13 +316,7 @@ final class SimdCodeBook {
         // A NaN lands in the top bucket; CodeBook.encode gives it 0.
         c = c.blend(0, q.test(VectorOperators.IS_NAN).cast(ints));
       }
-      if (scales != null) {
-        VectorMask<Float> zero =
-            FloatVector.fromArray(floats, scales, off + k).compare(VectorOperators.EQ, 0f);
-        c = c.blend(zeroCode, zero.cast(ints));
-      }
-      SimdCodes.store(shape, c, codes, bits, first + k);
-      clearVector(shape, clear, first + k);
+      store(shape, c, scales, off, k, codes, first, clear);
     }
   }
 
@@ -342,22 +327,38 @@ final class SimdCodeBook {
     VectorSpecies<Float> floats = shape.floats();
     VectorSpecies<Integer> ints = shape.ints();
     for (int k = 0; k < bound; k += ints.length()) {
-      FloatVector x = FloatVector.fromArray(floats, src, off + k);
-      FloatVector q = scales == null ? x.div(scale) : x.div(FloatVector.fromArray(floats, scales, off + k));
+      FloatVector q = quotient(floats, src, scales, scale, off, k);
       IntVector c = IntVector.zero(ints);
       for (int step = 128; step >= 1; step >>= 1) {
         c.add(step - 1).intoArray(index, k);
         FloatVector probe = FloatVector.fromArray(floats, midpoints, 0, index, k);
         c = c.add(step, probe.compare(VectorOperators.LT, q).cast(ints));
       }
-      if (scales != null) {
-        VectorMask<Float> zero =
-            FloatVector.fromArray(floats, scales, off + k).compare(VectorOperators.EQ, 0f);
-        c = c.blend(zeroCode, zero.cast(ints));
-      }
-      SimdCodes.store(shape, c, codes, bits, first + k);
-      clearVector(shape, clear, first + k);
+      store(shape, c, scales, off, k, codes, first, clear);
     }
+  }
+
+  /** {@code x / scale} for one vector of {@code src}, with one scale or the element scales. */
+  private static FloatVector quotient(
+      VectorSpecies<Float> floats, float[] src, float[] scales, float scale, int off, int k) {
+    FloatVector x = FloatVector.fromArray(floats, src, off + k);
+    return scales == null ? x.div(scale) : x.div(FloatVector.fromArray(floats, scales, off + k));
+  }
+
+  /**
+   * The end of every encoder's vector step: with element scales, {@code encode(0)} where the
+   * scale is 0; then the codes stored and, when asked, those elements of {@code clear} zeroed.
+   */
+  private void store(
+      SimdShape shape, IntVector c, float[] scales, int off, int k, MemorySegment codes,
+      long first, MemorySegment clear) {
+    if (scales != null) {
+      VectorMask<Float> zero =
+          FloatVector.fromArray(shape.floats(), scales, off + k).compare(VectorOperators.EQ, 0f);
+      c = c.blend(zeroCode, zero.cast(shape.ints()));
+    }
+    SimdCodes.store(shape, c, codes, bits, first + k);
+    clearVector(shape, clear, first + k);
   }
 
   /** Sets one vector of floats of {@code clear}, from element {@code first}, to zero. */
