@@ -100,7 +100,7 @@ class SimdKernelsEqualityTest {
   }
 
   /**
-   * Clearing the gradient in the pass (as optimizer-core's {@code stepAndZeroGradient} asks): the
+   * Clearing the gradient in the pass (as optimizer-core's {@code Optimizer.stepAndZero} asks): the
    * same bytes as the reference doing the same, on several chunks and two threads.
    */
   @ParameterizedTest(name = "m {0}, v {1}")

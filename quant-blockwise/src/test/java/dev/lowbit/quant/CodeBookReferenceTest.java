@@ -38,11 +38,8 @@ class CodeBookReferenceTest {
 
   @Test
   void de0IsDeUnsignedWithoutItsZero() throws IOException {
-    float[] de = readReference("de_unsigned_4.txt");
-    float[] expected = new float[de.length - 1];
-    System.arraycopy(de, 1, expected, 0, expected.length);
-    assertEquals(0f, de[0]);
-    assertArrayEquals(expected, CodeBook.DE0_UNSIGNED_4.values(), 0f);
+    assertArrayEquals(
+        referenceWithoutLeadingZero("de_unsigned_4.txt"), CodeBook.DE0_UNSIGNED_4.values(), 0f);
     assertEquals(0.00325f, CodeBook.DE0_UNSIGNED_4.value(0));
     assertFalse(CodeBook.DE0_UNSIGNED_4.containsZero());
   }
@@ -60,11 +57,10 @@ class CodeBookReferenceTest {
 
   @Test
   void dynamic0IsDynamicUnsignedWithoutItsZero() throws IOException {
-    float[] dynamic = readReference("dynamic_unsigned_8.txt");
-    float[] expected = new float[dynamic.length - 1];
-    System.arraycopy(dynamic, 1, expected, 0, expected.length);
-    assertEquals(0f, dynamic[0]);
-    assertArrayEquals(expected, CodeBook.DYNAMIC0_UNSIGNED_8.values(), 0f);
+    assertArrayEquals(
+        referenceWithoutLeadingZero("dynamic_unsigned_8.txt"),
+        CodeBook.DYNAMIC0_UNSIGNED_8.values(),
+        0f);
     assertEquals(3.25e-7f, CodeBook.DYNAMIC0_UNSIGNED_8.value(0), 1e-12f);
     assertEquals(8, CodeBook.DYNAMIC0_UNSIGNED_8.bits());
     assertFalse(CodeBook.DYNAMIC0_UNSIGNED_8.containsZero());
@@ -106,6 +102,15 @@ class CodeBookReferenceTest {
     for (CodeBook book : CodeBook.builtIns()) {
       assertEquals(book, CodeBook.byName(book.name()));
     }
+  }
+
+  /** A reference table whose first entry must be 0, without that entry. */
+  private static float[] referenceWithoutLeadingZero(String file) throws IOException {
+    float[] table = readReference(file);
+    assertEquals(0f, table[0], file + " starts with 0");
+    float[] rest = new float[table.length - 1];
+    System.arraycopy(table, 1, rest, 0, rest.length);
+    return rest;
   }
 
   static float[] readReference(String file) throws IOException {

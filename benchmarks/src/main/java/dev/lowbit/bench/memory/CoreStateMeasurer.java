@@ -14,9 +14,10 @@ import java.util.function.Supplier;
  * registers every tensor of the model and reads {@link Optimizer#stateBytes()}.
  *
  * <p>Registering allocates the real state (codes, scales, statistics) in the optimizer's own
- * memory (Shampoo's preconditioners live on the Java heap). The parameters themselves are never stepped, so every tensor is registered on a slice
- * of one shared native buffer as large as the largest tensor: measuring GPT-2 355M needs about
- * 200 MB for parameters instead of 1.4 GB, plus the state being measured.
+ * memory (Shampoo's preconditioners live on the Java heap). The parameters themselves are never
+ * stepped, so every tensor is registered on a slice of one shared native buffer as large as the
+ * largest tensor: measuring GPT-2 355M needs about 200 MB for parameters instead of 1.4 GB, plus
+ * the state being measured.
  */
 public final class CoreStateMeasurer implements StateMeasurer {
 
