@@ -144,6 +144,9 @@ public final class CompareCommand implements Callable<Integer> {
   @Option(names = "--no-chart", description = "Do not write a chart.")
   boolean noChart;
 
+  /** Creates the command; picocli sets its options from the command line. */
+  public CompareCommand() {}
+
   @Override
   public Integer call() throws IOException {
     PrintWriter out = spec.commandLine().getOut();

@@ -23,6 +23,9 @@ public final class LowBitCli implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
+  /** Creates the top-level command; picocli runs its subcommands. */
+  public LowBitCli() {}
+
   /**
    * Runs the command line and exits with its status.
    *

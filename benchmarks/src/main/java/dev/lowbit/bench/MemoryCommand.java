@@ -57,6 +57,9 @@ public final class MemoryCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print the result as one JSON object.")
   boolean json;
 
+  /** Creates the command; picocli sets its options from the command line. */
+  public MemoryCommand() {}
+
   @Override
   public Integer call() throws IOException {
     if (measureLimit < 0) {

@@ -61,6 +61,9 @@ public final class QuantErrorCommand implements Callable<Integer> {
               + " training-run SPD matrix of order 1200. Exits with 1 if the paper's ordering fails.")
   boolean shampoo;
 
+  /** Creates the command; picocli sets its options from the command line. */
+  public QuantErrorCommand() {}
+
   @Override
   public Integer call() {
     if (shampoo) {

@@ -53,6 +53,9 @@ public final class SpeedCommand implements Callable<Integer> {
   /** Elements of the small tensor used to get each kernel compiled before timing. */
   private static final int WARM_UP_SIZE = 1 << 16;
 
+  /** Creates the command; picocli sets its options from the command line. */
+  public SpeedCommand() {}
+
   /** Compiles every implementation's loops for this state on a small tensor (both thread paths). */
   private static void warmUp(StateKind state) {
     try (KernelWorkload small =

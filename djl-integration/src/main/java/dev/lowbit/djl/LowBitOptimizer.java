@@ -45,7 +45,7 @@ import java.util.function.UnaryOperator;
  * and SGD with momentum using \( b = momentum \cdot b + (g + wd \cdot w) \),
  * \( w = w - learning\_rate \cdot b \). {@link Semantics#DJL} puts Adam's epsilon outside the
  * bias correction and clips one-sidedly, as DJL's built-in optimizers do. \( m \), \( v \) and
- * \( b \) are stored in the chosen {@link Precision}; all arithmetic is float32.
+ * \( b \) are stored in the chosen {@link dev.lowbit.optim.Precision}; all arithmetic is float32.
  *
  * <p>Each (parameter, device) pair DJL updates gets its own state, counted from \( t = 1 \). The
  * update reads and writes contiguous CPU float32 tensors in place (their own memory, no copy)
@@ -79,6 +79,10 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
    * @param builder the builder
    * @throws IllegalArgumentException naming the first option that is out of range
    */
+  // DJL's Optimizer keeps the weight decay private and offers only the overridable
+  // getWeightDecay(), so the constructor must call it; a subclass overriding it sees that call
+  // before its own fields are set.
+  @SuppressWarnings("this-escape")
   protected LowBitOptimizer(LowBitBuilder<?> builder) {
     super(builder);
     if (clipGrad == 0f || Float.isNaN(clipGrad)) {

@@ -8,7 +8,10 @@ public final class NonFiniteGradientException extends ArithmeticException {
 
   private static final long serialVersionUID = 1L;
 
+  /** The parameter whose gradient is bad (serialized with the exception). */
   private final String parameterName;
+
+  /** The first flat index holding a non-finite value (serialized with the exception). */
   private final long index;
 
   /**

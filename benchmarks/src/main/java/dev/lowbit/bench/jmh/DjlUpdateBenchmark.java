@@ -110,6 +110,9 @@ public class DjlUpdateBenchmark {
   private MemorySegment coreGrad;
   private MemorySegment coreAccumulator;
 
+  /** Creates the benchmark state; JMH sets the parameters, then calls {@link #setUp}. */
+  public DjlUpdateBenchmark() {}
+
   /** Creates the weight, its gradient and the optimizer; the first update allocates the state. */
   @Setup(Level.Trial)
   public void setUp() {

@@ -67,6 +67,9 @@ public class KernelBenchmark {
   private OptimizerKernels kernels;
   private KernelWorkload workload;
 
+  /** Creates the benchmark state; JMH sets the parameters, then calls {@link #setUp}. */
+  public KernelBenchmark() {}
+
   /** Allocates the tensor and its state, and prints the active provider once per fork. */
   @Setup(Level.Trial)
   public void setUp() {

@@ -49,6 +49,9 @@ public class NonFiniteCheckBenchmark {
   private OptimizerKernels kernels;
   private KernelWorkload workload;
 
+  /** Creates the benchmark state; JMH sets the parameters, then calls {@link #setUp}. */
+  public NonFiniteCheckBenchmark() {}
+
   /** Allocates a finite gradient. */
   @Setup(Level.Trial)
   public void setUp() {

@@ -44,6 +44,9 @@ public class StreamCopyBenchmark {
   private MemorySegment source;
   private MemorySegment target;
 
+  /** Creates the benchmark state; JMH sets the parameters, then calls {@link #setUp}. */
+  public StreamCopyBenchmark() {}
+
   /** Allocates and fills the source. */
   @Setup(Level.Trial)
   public void setUp() {

@@ -56,6 +56,9 @@ public class ShampooBenchmark {
   /** Distinct gradients cycled through, so statistics see changing data. */
   static final int GRADIENTS = 4;
 
+  /** Creates the benchmark; JMH creates the workloads it takes as arguments. */
+  public ShampooBenchmark() {}
+
   /** A weight, its gradients and an optimizer over it. */
   abstract static class Workload {
     Optimizer opt;
@@ -98,6 +101,10 @@ public class ShampooBenchmark {
   /** Plain float32 AdamW, one thread: the baseline. */
   @State(Scope.Benchmark)
   public static class AdamWWorkload extends Workload {
+
+    /** Creates the workload; JMH then calls {@link #setUp}. */
+    public AdamWWorkload() {}
+
     /** Builds AdamW and registers the weight. */
     @Setup(Level.Trial)
     public void setUp() {
@@ -116,6 +123,9 @@ public class ShampooBenchmark {
     /** {@code STEP}, {@code STATISTICS} or {@code ROOTS}. */
     @Param({"STEP", "STATISTICS", "ROOTS"})
     public String phase;
+
+    /** Creates the workload; JMH sets the parameters, then calls {@link #setUp}. */
+    public ShampooWorkload() {}
 
     /** Builds Shampoo, registers the weight and fills the statistics with two steps. */
     @Setup(Level.Trial)
