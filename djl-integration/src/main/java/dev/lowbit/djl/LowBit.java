@@ -5,6 +5,7 @@ import dev.lowbit.optim.Optimizers;
 import dev.lowbit.optim.Precision;
 import dev.lowbit.optim.shampoo.Shampoo;
 import dev.lowbit.optim.shampoo.ShampooPrecision;
+import java.util.Objects;
 import java.util.function.UnaryOperator;
 
 /**
@@ -302,7 +303,7 @@ public final class LowBit {
      * @return this builder
      */
     public ShampooBuilder optShampooPrecision(ShampooPrecision precision) {
-      this.shampooPrecision = precision;
+      this.shampooPrecision = Objects.requireNonNull(precision, "shampooPrecision");
       return this;
     }
 
@@ -357,6 +358,11 @@ public final class LowBit {
 
     @Override
     UnaryOperator<dev.lowbit.optim.Optimizer> wrapper() {
+      // Checked here so that the error names this option, not Adam's optEpsilon.
+      if (!(shampooEpsilon >= 0) || Double.isInfinite(shampooEpsilon)) {
+        throw new IllegalArgumentException(
+            "optShampooEpsilon must be finite and >= 0, got " + shampooEpsilon);
+      }
       ShampooPrecision p = shampooPrecision;
       int t1 = statisticsInterval;
       int t2 = inverseRootInterval;

@@ -86,8 +86,9 @@ public abstract class LowBitBuilder<T extends LowBitBuilder<T>> extends Optimize
 
   /**
    * Pins every parameter whose whole name matches {@code regex} to a precision, whatever its size;
-   * the first matching override wins. Names are those of {@code model.getBlock().getParameters()},
-   * such as {@code 01Linear_weight}; the optimizer learns them from
+   * the first matching override wins, and it covers the parameter's copies on other devices.
+   * Names are those of {@code model.getBlock().getParameters()}, such as
+   * {@code 01Linear_weight}; the optimizer learns them from
    * {@link LowBitOptimizer#bind(ai.djl.Model)} (call it before training when using overrides).
    *
    * @param regex a {@link java.util.regex.Pattern} matched against the whole name

@@ -19,6 +19,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 import java.util.function.UnaryOperator;
 
 /**
@@ -72,6 +74,7 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
   private final Map<String, Device> firstDevice = new HashMap<>();
   private Map<Slot, ParameterBinding> bindings = new LinkedHashMap<>();
   private dev.lowbit.optim.Optimizer core;
+  private boolean closed;
 
   /**
    * Creates an optimizer from a builder; use the factories of {@link LowBit}.
@@ -85,9 +88,9 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
   @SuppressWarnings("this-escape")
   protected LowBitOptimizer(LowBitBuilder<?> builder) {
     super(builder);
-    if (clipGrad == 0f || Float.isNaN(clipGrad)) {
+    if (clipGrad == 0f || Float.isNaN(clipGrad) || clipGrad == Float.POSITIVE_INFINITY) {
       throw new IllegalArgumentException(
-          "clipGrad must be > 0, or negative to turn clipping off, got " + clipGrad);
+          "clipGrad must be finite and > 0, or negative to turn clipping off, got " + clipGrad);
     }
     if (!(rescaleGrad > 0f) || Float.isInfinite(rescaleGrad)) {
       throw new IllegalArgumentException("rescaleGrad must be finite and > 0, got " + rescaleGrad);
@@ -106,13 +109,27 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
     coreBuilder.precision(builder.precision);
     coreBuilder.minQuantizedSize(builder.minQuantizedSize);
     for (LowBitBuilder.NameOverride o : builder.overrides) {
-      coreBuilder.override(o.regex(), o.precision());
+      coreBuilder.override(overrideOnEveryDevice(o.regex()), o.precision());
     }
     coreBuilder.nonFinitePolicy(builder.nonFinitePolicy);
     coreBuilder.threads(builder.threads);
     UnaryOperator<dev.lowbit.optim.Optimizer> wrapper = builder.wrapper();
     this.factory = () -> wrapper.apply(coreBuilder.build());
     this.core = factory.get();
+  }
+
+  /**
+   * The core pattern for an {@code optOverride} regex: the core matches the whole key, and a
+   * parameter's copies on other devices are keyed {@code name@device}, so the suffix is allowed.
+   */
+  private static String overrideOnEveryDevice(String regex) {
+    try {
+      Pattern.compile(regex);
+    } catch (PatternSyntaxException e) {
+      throw new IllegalArgumentException(
+          "optOverride regex '" + regex + "' is invalid: " + e.getDescription(), e);
+    }
+    return "(?:" + regex + ")(?:@.+)?";
   }
 
   // ------------------------------------------------------------------ the update
@@ -127,11 +144,15 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
    * @throws NonFiniteGradientException under {@link dev.lowbit.optim.NonFinitePolicy#THROW}, naming
    *     the parameter and the first bad element; the weight, its state and its gradient are left as
    *     they were
-   * @throws IllegalArgumentException if the gradient's size differs from the weight's
+   * @throws IllegalArgumentException if the gradient's shape differs from the weight's, or the
+   *     weight is not a floating-point tensor that can be written in place (nothing is written)
+   * @throws IllegalStateException if the optimizer is closed, or the learning-rate tracker gives
+   *     a negative or non-finite rate (nothing is written)
    */
   @Override
   public synchronized void update(String parameterId, NDArray weight, NDArray grad) {
-    if (grad.size() != weight.size()) {
+    checkOpen();
+    if (!grad.getShape().equals(weight.getShape())) {
       throw new IllegalArgumentException(
           "gradient of parameter " + label(parameterId, weight) + " has shape " + grad.getShape()
               + ", the weight " + weight.getShape());
@@ -149,6 +170,7 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
       // Where the weight's gradient is plain CPU memory, the kernels clear it in the pass that
       // steps (DJL passes a copy of it as grad, so it is a second buffer): no separate pass.
       MemorySegment accumulator = TensorMemory.gradientMemory(weight);
+      long skippedBefore = core.skippedSteps();
       try {
         if (accumulator != null) {
           core.stepAndZero(binding.key(), gradient, accumulator);
@@ -162,8 +184,16 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
                 label(parameterId, weight), e.index(),
                 gradient.getAtIndex(ValueLayout.JAVA_FLOAT, e.index()))
             : e;
+      } catch (IllegalStateException e) {
+        // For example a learning rate the tracker got wrong; the core names the runtime id.
+        throw keyedById(binding, parameterId)
+            ? new IllegalStateException(
+                "parameter " + label(parameterId, weight) + ": " + e.getMessage(), e)
+            : e;
       }
-      if (!binding.direct()) {
+      // A skipped step must not write back: the staging copy was rounded to float32.
+      boolean stepped = core.skippedSteps() == skippedBefore;
+      if (!binding.direct() && stepped) {
         TensorMemory.copyIn(binding.values(), weight);
       }
       if (accumulator == null) {
@@ -198,13 +228,13 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
       return current;
     }
     if (current == null) {
-      ParameterBinding fresh = ParameterBinding.of(keyFor(slot, weight), weight);
+      ParameterBinding fresh = newBinding(keyFor(slot, weight), parameterId, weight);
       core.register(fresh.key(), fresh.shape(), fresh.values());
       bindings.put(slot, fresh);
       return fresh;
     }
     // The tensor (or its storage) was replaced: keep the state, follow the new memory.
-    ParameterBinding moved = ParameterBinding.of(current.key(), weight);
+    ParameterBinding moved = newBinding(current.key(), parameterId, weight);
     if (!Arrays.equals(moved.shape(), current.shape())) {
       throw new IllegalArgumentException(
           "parameter " + label(parameterId, weight) + " was replaced by a tensor of shape "
@@ -214,6 +244,21 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
     core.rebind(moved.key(), moved.values());
     bindings.put(slot, moved);
     return moved;
+  }
+
+  /**
+   * Binds a tensor (see {@link ParameterBinding#of}) after checking that the update can write
+   * it, so that a step never fails after the core has stepped.
+   *
+   * @throws IllegalArgumentException naming the parameter if the tensor cannot be stepped
+   */
+  private ParameterBinding newBinding(String key, String parameterId, NDArray weight) {
+    String problem = TensorMemory.whyNotWritable(weight);
+    if (problem != null) {
+      throw new IllegalArgumentException(
+          "parameter " + label(parameterId, weight) + " cannot be updated: " + problem);
+    }
+    return ParameterBinding.of(key, weight);
   }
 
   /** The core key of a slot: the parameter's name if known, else DJL's runtime id. */
@@ -251,8 +296,10 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
    * under DJL's runtime ids are re-keyed to their names, keeping their state and step counts.
    *
    * @param model the model being trained
+   * @throws IllegalStateException if the optimizer is closed
    */
   public synchronized void bind(Model model) {
+    checkOpen();
     Map<String, String> byId = ParameterNames.byId(model);
     keyByName(byId);
     names.putAll(byId);
@@ -262,15 +309,40 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
    * Saves the optimizer state (moments, step counts, skipped steps, hyperparameters) keyed by the
    * model's parameter names, as LowBit's safetensors checkpoint, crash-safely. Save the model's
    * weights with DJL as usual. Parameters the optimizer knew only by DJL's runtime id are known
-   * by their names from now on, as after {@link #bind(Model)}.
+   * by their names from now on, as after {@link #bind(Model)}. Every initialized parameter that
+   * requires a gradient is in the checkpoint, as {@link #load(Model, Path)} expects: one not
+   * updated yet is registered first, with fresh state (step count 0).
    *
    * @param model the model this optimizer trains
    * @param path the file to write (replaced if it exists)
    * @throws IOException if writing fails
+   * @throws IllegalStateException if the optimizer is closed
    */
   public synchronized void save(Model model, Path path) throws IOException {
     bind(model);
+    registerUnseen(model);
     core.save(path);
+  }
+
+  /**
+   * Registers the model's trainable parameters that no update has reached yet (on the device of
+   * their array), so that a checkpoint covers the whole model.
+   */
+  private void registerUnseen(Model model) {
+    for (Pair<String, Parameter> p : model.getBlock().getParameters()) {
+      Parameter parameter = p.getValue();
+      if (!parameter.requiresGradient() || !parameter.isInitialized()) {
+        continue;
+      }
+      NDArray array = parameter.getArray();
+      if (bindings.containsKey(new Slot(parameter.getId(), array.getDevice()))) {
+        continue;
+      }
+      try (NDManager scratch = array.getManager().newSubManager()) {
+        array.tempAttach(scratch);
+        binding(parameter.getId(), array);
+      }
+    }
   }
 
   /**
@@ -312,8 +384,12 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
    * @param path the checkpoint
    * @throws IOException if the file cannot be read, is damaged or does not match (the message
    *     says what)
+   * @throws IllegalArgumentException naming a parameter that cannot be updated (see
+   *     {@link #update})
+   * @throws IllegalStateException if a parameter is not initialized, or the optimizer is closed
    */
   public synchronized void load(Model model, Path path) throws IOException {
+    checkOpen();
     Map<String, String> byId = ParameterNames.byId(model);
     Map<Slot, ParameterBinding> next = new LinkedHashMap<>();
     for (Pair<String, Parameter> p : model.getBlock().getParameters()) {
@@ -328,6 +404,11 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
       NDArray array = parameter.getArray();
       try (NDManager scratch = array.getManager().newSubManager()) {
         array.tempAttach(scratch);
+        String problem = TensorMemory.whyNotWritable(array);
+        if (problem != null) {
+          throw new IllegalArgumentException(
+              "parameter '" + p.getKey() + "' cannot be updated: " + problem);
+        }
         next.put(new Slot(parameter.getId(), array.getDevice()),
             ParameterBinding.of(p.getKey(), array));
       }
@@ -423,9 +504,19 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
     }
   }
 
-  /** Frees the optimizer state. The optimizer cannot update afterwards. */
+  /**
+   * Frees the optimizer state. Afterwards {@code update}, {@code bind}, {@code save} and
+   * {@code load} throw an {@link IllegalStateException}; closing again does nothing.
+   */
   @Override
   public synchronized void close() {
+    closed = true;
     core.close();
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("optimizer is closed");
+    }
   }
 }

@@ -48,8 +48,35 @@ final class TensorMemory {
     }
     MemorySegment first = MemorySegment.ofBuffer(array.toByteBuffer(true));
     MemorySegment second = MemorySegment.ofBuffer(array.toByteBuffer(true));
-    boolean same = first.address() == second.address();
+    // A heap buffer's address is its offset in its array: 0 for any two fresh copies.
+    boolean same = first.isNative() && first.address() == second.address();
     return same && first.byteSize() == array.size() * Float.BYTES ? first : null;
+  }
+
+  /**
+   * Why the update could not write this tensor, or null if it can: it must hold floating-point
+   * values, and, unless it is stepped in its own memory, accept writes through indexed assignment
+   * (a broadcast view, whose elements share memory, does not). The check writes the tensor's own
+   * values back into it, which changes nothing.
+   *
+   * @param array the tensor
+   * @return the reason, or null
+   */
+  static String whyNotWritable(NDArray array) {
+    if (!array.getDataType().isFloating()) {
+      return "its data type is " + array.getDataType()
+          + "; LowBit updates floating-point tensors only";
+    }
+    if (ownMemory(array) != null) {
+      return null;
+    }
+    try {
+      array.set(new NDIndex("..."), array.duplicate());
+      return null;
+    } catch (RuntimeException e) {
+      String message = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
+      return "the engine refuses to write it in place (" + message + ")";
+    }
   }
 
   /**

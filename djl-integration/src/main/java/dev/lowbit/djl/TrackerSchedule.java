@@ -13,6 +13,8 @@ final class TrackerSchedule implements LearningRateSchedule {
 
   private final ParameterTracker tracker;
   private String parameterId = "";
+  private long cachedStep = -1;
+  private float cachedRate;
 
   TrackerSchedule(ParameterTracker tracker) {
     this.tracker = Objects.requireNonNull(tracker, "learningRateTracker");
@@ -21,14 +23,24 @@ final class TrackerSchedule implements LearningRateSchedule {
   /** Sets the parameter whose step comes next. */
   void forParameter(String parameterId) {
     this.parameterId = parameterId;
+    cachedStep = -1;
   }
 
+  /**
+   * The tracker's value for the current parameter at {@code step}. The core asks twice per step
+   * (to check the rate before writing, then to use it); the tracker is asked once, as DJL asks
+   * it once per update.
+   */
   @Override
   public float at(long step) {
-    return tracker.getNewValue(parameterId, Math.toIntExact(step));
+    if (step != cachedStep) {
+      cachedRate = tracker.getNewValue(parameterId, Math.toIntExact(step));
+      cachedStep = step;
+    }
+    return cachedRate;
   }
 
-  /** Written into checkpoints as the learning rate's description. */
+  /** A readable description, for messages and debugging. */
   @Override
   public String toString() {
     return "djl-tracker:" + tracker.getClass().getSimpleName();

@@ -115,6 +115,50 @@ class CheckpointTest {
     }
   }
 
+  @org.junit.jupiter.api.Test
+  void aCheckpointSavedBeforeTheFirstStepLoadsAndResumesAsAFreshStart() throws IOException {
+    Path checkpoint = dir.resolve("fresh.safetensors");
+    Map<String, float[]> reference;
+    try (LowBitOptimizer optimizer = preset("8bit").get();
+        TinyMlp mlp = new TinyMlp(optimizer, 1)) {
+      optimizer.save(mlp.model(), checkpoint);
+      for (int step = 0; step < 4; step++) {
+        mlp.train(step);
+      }
+      reference = mlp.weights();
+    }
+    assertTrue(header(checkpoint).contains("\"03Linear_bias/"), header(checkpoint));
+    try (LowBitOptimizer optimizer = preset("8bit").get();
+        TinyMlp mlp = new TinyMlp(optimizer, 1)) {
+      optimizer.load(mlp.model(), checkpoint);
+      for (int step = 0; step < 4; step++) {
+        mlp.train(step);
+      }
+      GradientAndFailureTest.assertWeightsEqual(reference, mlp.weights());
+    }
+  }
+
+  @org.junit.jupiter.api.Test
+  void aClosedOptimizerRefusesToLoadSaveOrBind() throws IOException {
+    Path checkpoint = dir.resolve("closed.safetensors");
+    try (LowBitOptimizer optimizer = preset("8bit").get();
+        TinyMlp mlp = new TinyMlp(optimizer, 1)) {
+      mlp.train(0);
+      optimizer.save(mlp.model(), checkpoint);
+      optimizer.close();
+      for (org.junit.jupiter.api.function.Executable call : java.util.List.<
+          org.junit.jupiter.api.function.Executable>of(
+          () -> optimizer.load(mlp.model(), checkpoint),
+          () -> optimizer.save(mlp.model(), dir.resolve("other.safetensors")),
+          () -> optimizer.bind(mlp.model()),
+          () -> mlp.train(1))) {
+        IllegalStateException e = assertThrows(IllegalStateException.class, call);
+        assertTrue(e.getMessage().contains("closed"), e.getMessage());
+      }
+      assertFalse(Files.exists(dir.resolve("other.safetensors")));
+    }
+  }
+
   /**
    * The checkpoint's JSON header (safetensors: an 8-byte little-endian length, then the header).
    *

@@ -46,6 +46,21 @@ class SecondDeviceTest {
   }
 
   @Test
+  void anOverrideCoversTheParametersCopiesOnOtherDevices() {
+    try (LowBitOptimizer o = LowBit.adamW8bit()
+            .optOverride("01Linear_weight", dev.lowbit.optim.Precision.FP32).build();
+        TinyMlp mlp = new TinyMlp(o, 1)) {
+      o.bind(mlp.model());
+      mlp.train(0);
+      long oneCopy = o.stateBytes();
+      Parameter w = mlp.model().getBlock().getParameters().get("01Linear_weight");
+      o.update(w.getId(), onDevice(w.getArray().duplicate(), OTHER), w.getArray().onesLike());
+      // 8192 elements with float32 m and v: 8 bytes each, as on the first device.
+      assertEquals(oneCopy + 8L * 8192, o.stateBytes());
+    }
+  }
+
+  @Test
   void eachDeviceCopyHasItsOwnStateAndStepCount() {
     try (NDManager m = NDManager.newBaseManager("PyTorch")) {
       float[] alone;

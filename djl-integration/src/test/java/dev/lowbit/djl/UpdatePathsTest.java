@@ -117,15 +117,91 @@ class UpdatePathsTest {
   }
 
   @Test
-  void aGradientOfAnotherSizeIsRefusedNamingTheParameter() {
+  void aGradientOfAnotherShapeIsRefusedNamingTheParameter() {
     try (NDManager m = NDManager.newBaseManager("PyTorch");
         LowBitOptimizer o = adam().get()) {
       NDArray weight = m.zeros(new Shape(2, 3));
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> o.update("p", weight, m.zeros(new Shape(3))));
-      assertTrue(e.getMessage().contains("(DJL id p)"), e.getMessage());
+      for (Shape other : new Shape[] {new Shape(3), new Shape(3, 2)}) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            () -> o.update("p", weight, m.ones(other)));
+        assertTrue(e.getMessage().contains("(DJL id p)") && e.getMessage().contains(other.toString()),
+            e.getMessage());
+      }
       assertArrayEquals(new float[6], weight.toFloatArray());
+      assertEquals(0, o.stateBytes());
     }
+  }
+
+  @Test
+  void anIntegerWeightIsRefusedBeforeAnythingIsWritten() {
+    try (NDManager m = NDManager.newBaseManager("PyTorch");
+        LowBitOptimizer o = adam().get()) {
+      NDArray weight = m.create(new int[] {1, 2, 3});
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> o.update("p", weight, m.create(new float[] {1f, 1f, 1f})));
+      assertTrue(e.getMessage().contains("(DJL id p)") && e.getMessage().contains("int32"),
+          e.getMessage());
+      assertArrayEquals(new int[] {1, 2, 3}, weight.toIntArray());
+      assertEquals(0, o.stateBytes());
+    }
+  }
+
+  @Test
+  void aTensorThatCannotBeWrittenIsRefusedBeforeTheStateMoves() {
+    try (NDManager m = NDManager.newBaseManager("PyTorch");
+        LowBitOptimizer o = adam().get()) {
+      // A broadcast view: its six elements share the memory of three.
+      NDArray weight = m.create(new float[] {1f, 2f, 3f}, new Shape(1, 3)).broadcast(2, 3);
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> o.update("p", weight, m.create(GRAD, new Shape(2, 3))));
+      assertTrue(e.getMessage().contains("(DJL id p)"), e.getMessage());
+      assertArrayEquals(new float[] {1f, 2f, 3f, 1f, 2f, 3f}, weight.toFloatArray());
+      assertEquals(0, o.stateBytes(), "nothing was registered");
+    }
+  }
+
+  @Test
+  void aSkippedStepLeavesAFloat64WeightExactlyAsItWas() {
+    try (NDManager m = NDManager.newBaseManager("PyTorch");
+        LowBitOptimizer o = LowBit.adam()
+            .optNonFinitePolicy(dev.lowbit.optim.NonFinitePolicy.SKIP).build()) {
+      double[] start = {0.1, 1.0 / 3, Math.PI};
+      NDArray weight = m.create(start);
+      o.update("p", weight, m.create(new double[] {Double.NaN, 1, 1}));
+      assertEquals(1, o.skippedSteps());
+      assertArrayEquals(start, weight.toDoubleArray());
+    }
+  }
+
+  @Test
+  void aBadLearningRateNamesTheParameterAndWritesNothing() {
+    try (NDManager m = NDManager.newBaseManager("PyTorch");
+        LowBitOptimizer o = LowBit.adam().optLearningRateTracker(Tracker.fixed(Float.NaN))
+            .build()) {
+      NDArray weight = m.create(new float[] {1f, 2f, 3f, 4f, 5f, 6f}, new Shape(2, 3));
+      IllegalStateException e = assertThrows(IllegalStateException.class,
+          () -> o.update("p", weight, m.create(GRAD, new Shape(2, 3))));
+      assertTrue(e.getMessage().contains("(DJL id p)") && e.getMessage().contains("NaN"),
+          e.getMessage());
+      assertArrayEquals(new float[] {1f, 2f, 3f, 4f, 5f, 6f}, weight.toFloatArray());
+    }
+  }
+
+  @Test
+  void theTrackerIsAskedOncePerUpdate() {
+    java.util.List<Integer> asked = new java.util.ArrayList<>();
+    ai.djl.training.tracker.ParameterTracker counting = (parameterId, numUpdate) -> {
+      asked.add(numUpdate);
+      return 0.1f;
+    };
+    try (NDManager m = NDManager.newBaseManager("PyTorch");
+        LowBitOptimizer o = LowBit.adamW8bit().optLearningRateTracker(counting).build()) {
+      NDArray weight = m.create(new float[] {1f, 2f, 3f, 4f, 5f, 6f}, new Shape(2, 3));
+      for (int step = 0; step < 3; step++) {
+        o.update("p", weight, m.create(GRAD, new Shape(2, 3)));
+      }
+    }
+    assertEquals(java.util.List.of(1, 2, 3), asked);
   }
 
   @Test
@@ -139,6 +215,14 @@ class UpdatePathsTest {
     assertMessage("minQuantizedSize", () -> LowBit.adamW8bit().optMinQuantizedSize(-1).build());
     assertMessage("optBeginNumUpdate", () -> LowBit.adam().optBeginNumUpdate(10));
     assertMessage("weightDecay", () -> LowBit.adamW().optWeightDecays(-0.1f).build());
+    assertMessage("clipGrad",
+        () -> LowBit.adam().optClipGrad(Float.POSITIVE_INFINITY).build());
+    assertMessage("optShampooEpsilon",
+        () -> LowBit.shampoo().optShampooEpsilon(Double.NaN).build());
+    assertMessage("optOverride", () -> LowBit.adamW8bit().optOverride("(", Precision.FP32).build());
+    NullPointerException e = assertThrows(NullPointerException.class,
+        () -> LowBit.shampoo().optShampooPrecision(null));
+    assertTrue(e.getMessage().contains("shampooPrecision"), e.getMessage());
   }
 
   @Test
