@@ -19,7 +19,7 @@ public abstract class OptimizerBuilder<B extends OptimizerBuilder<B>> {
   /** A name pattern pinned to a precision or to explicit formats. */
   record StateOverride(Pattern pattern, Precision precision, StateFormat[] formats) {}
 
-  /** Default for {@link #minQuantizedSize(long)}: ALGORITHMS.md section 3. */
+  /** Default for {@link #minQuantizedSize(long)}: docs/algorithms.md section 3. */
   public static final long DEFAULT_MIN_QUANTIZED_SIZE = 4096;
 
   LearningRateSchedule learningRate;

@@ -3,8 +3,8 @@ package dev.lowbit.optim;
 import dev.lowbit.quant.CodeBook;
 
 /**
- * The named state precisions (ALGORITHMS.md sections 2-3). Each maps to one {@link StateFormat}
- * per moment; {@link StateFormat} also allows any other combination.
+ * The named state precisions (docs/algorithms.md sections 2-3). Each maps to one
+ * {@link StateFormat} per moment; {@link StateFormat} also allows any other combination.
  */
 public enum Precision {
   /** Everything in float32: the reference. Adam 8 bytes per parameter, SGD 4. */

@@ -10,7 +10,7 @@ import java.util.Objects;
  *
  * <p>Rank-1 normalization and factorization need a tensor of rank 2 or more; for others,
  * {@link #resolve(long[])} falls back to block-wise with B = 128 (the rank-1 format's own code
- * book, or Linear-4 for a factorized moment), as ALGORITHMS.md section 2 prescribes.
+ * book, or Linear-4 for a factorized moment), as docs/algorithms.md section 2 prescribes.
  *
  * @param normalization where the scales come from
  * @param book the code book; null for {@link Normalization#FLOAT32} and

@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The float32 optimizers against plain double-precision implementations of the update rules in
- * ALGORITHMS.md section 4, 20 steps. Two checks, both with the issue's bound of 1e-6 relative:
+ * docs/algorithms.md section 4, 20 steps. Two checks, both with the issue's bound of 1e-6 relative:
  * <ul>
  *   <li>each step from the same state: the double rule applied to the float32 parameters and
  *       moments held before the step must match the float32 result element by element (float
@@ -102,7 +102,7 @@ class Float32ReferenceTest {
     }
   }
 
-  /** ALGORITHMS.md section 4 in double: returns {p, m, v} after one step. */
+  /** docs/algorithms.md section 4 in double: returns {p, m, v} after one step. */
   private static double[] adamRule(boolean decoupled, boolean djl, int t, double g, double p,
       double m, double v, double b1, double b2, double eps, double lr, double wd) {
     double gi = g + (decoupled ? 0 : wd * p);

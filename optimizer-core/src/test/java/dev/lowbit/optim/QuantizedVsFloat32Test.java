@@ -11,7 +11,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import java.util.stream.Stream;
 
 /**
- * ALGORITHMS.md section 6, "8-bit vs 32-bit" (after bitsandbytes' test_optimizer8bit): a
+ * docs/algorithms.md section 6, "8-bit vs 32-bit" (after bitsandbytes' test_optimizer8bit): a
  * quantized optimizer and the float32 reference take the same step from the same state; after
  * every step the reference is reset to the quantized optimizer's parameters and dequantized
  * state, so each step's error is measured on its own. Shapes 1024 x {32, 1024, 4097}, 50 steps,

@@ -82,7 +82,7 @@ class ShapePropertiesTest {
         : Optimizers.adamW().precision(precision).minQuantizedSize(0).threads(2).build();
   }
 
-  /** The layout's size, derived from ALGORITHMS.md sections 2-3 independently of the code. */
+  /** The layout's size, derived from docs/algorithms.md sections 2-3 independently of the code. */
   static long expectedBytes(StateFormat f, long[] shape, long n) {
     return switch (f.normalization()) {
       case FLOAT32 -> 4 * n;

@@ -11,8 +11,8 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * stateBytes against ALGORITHMS.md section 3, format selection, and how rank-3 tensors are laid
- * out for the rank-1 and factorized kernels.
+ * stateBytes against docs/algorithms.md section 3, format selection, and how rank-3 tensors are
+ * laid out for the rank-1 and factorized kernels.
  */
 class StateBytesTest {
 

@@ -7,7 +7,7 @@ import dev.lowbit.quant.CodeBook;
 import org.junit.jupiter.api.Test;
 
 /**
- * The zero-point problem of ALGORITHMS.md section 1, in the 8-bit second moment: a map that
+ * The zero-point problem of docs/algorithms.md section 1, in the 8-bit second moment: a map that
  * decodes a small non-zero v to 0 turns the next step of an element whose gradient is exactly 0
  * (a dead ReLU unit) into {@code lr * m / eps}. This is what made 8-bit AdamW diverge within 30
  * steps on the Fashion-MNIST MLP with the 8-bit paper's v map; the BLOCKWISE_8BIT preset uses

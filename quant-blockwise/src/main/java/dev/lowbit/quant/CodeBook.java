@@ -38,8 +38,9 @@ public final class CodeBook {
   /**
    * Dynamic unsigned 8 without its zero: 255 entries, smallest 3.25e-7. The 8-bit second moment:
    * a second-moment map must not decode a non-zero {@code v} to 0, or an element whose gradient
-   * then turns exactly 0 (a dead ReLU unit) gets the update {@code lr * m / eps} (ALGORITHMS.md
-   * section 1, the zero-point problem; measured as NaN within 30 steps on the Fashion-MNIST MLP).
+   * then turns exactly 0 (a dead ReLU unit) gets the update {@code lr * m / eps}
+   * (docs/algorithms.md section 1, the zero-point problem; measured as NaN within 30 steps on the
+   * Fashion-MNIST MLP).
    */
   public static final CodeBook DYNAMIC0_UNSIGNED_8 =
       withoutZero("dynamic0-unsigned-8", DYNAMIC_UNSIGNED_8);
@@ -316,7 +317,7 @@ public final class CodeBook {
   }
 
   /**
-   * Whether 0 is an entry. A second-moment book must not contain zero (ALGORITHMS.md, the
+   * Whether 0 is an entry. A second-moment book must not contain zero (docs/algorithms.md, the
    * zero-point problem).
    *
    * @return true if some entry equals 0

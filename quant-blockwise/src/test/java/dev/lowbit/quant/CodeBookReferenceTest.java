@@ -19,8 +19,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Every built-in table against the reference vectors of {@code shared/reference/codebooks/}
- * (copied into the test resources so a clean clone is self-contained).
+ * Every built-in table against the reference vectors of the project's specification
+ * ({@code docs/algorithms.md}), copied into the test resources so a clean clone is
+ * self-contained.
  */
 class CodeBookReferenceTest {
 

@@ -1,7 +1,7 @@
 package dev.lowbit.quant;
 
 /**
- * The scale of every element, derived straight from the definitions in ALGORITHMS.md section 2
+ * The scale of every element, derived straight from the definitions in docs/algorithms.md section 2
  * with plain int loops: an independent check of the quantizers' scale rules on small tensors.
  */
 final class ReferenceScales {

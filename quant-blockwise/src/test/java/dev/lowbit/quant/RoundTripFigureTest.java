@@ -7,7 +7,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The round-trip figures of ALGORITHMS.md section 6 ("8-bit Optimizers via Block-wise
+ * The round-trip figures of docs/algorithms.md section 6 ("8-bit Optimizers via Block-wise
  * Quantization"), on 1024 x 1024 values at every allowed block size. Relative error is
  * {@code |x̂ - x| / (|x| + 1e-8)}, the reference library's definition.
  */

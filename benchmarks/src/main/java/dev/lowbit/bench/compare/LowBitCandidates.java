@@ -22,7 +22,7 @@ final class LowBitCandidates {
   /** What the state-bytes column reports for LowBit optimizers. */
   private static final String SOURCE = "LowBitOptimizer.stateBytes() (the core's exact count)";
 
-  /** Shampoo's statistics interval T1 (ALGORITHMS.md section 5, small vision models). */
+  /** Shampoo's statistics interval T1 (docs/algorithms.md section 5, small vision models). */
   static final int SHAMPOO_STATISTICS_INTERVAL = 100;
 
   /** Shampoo's inverse-root interval T2: its first roots are computed at this step. */

@@ -1,7 +1,7 @@
 package dev.lowbit.bench.memory;
 
 /**
- * How one optimizer moment is stored, for counting its bytes (ALGORITHMS.md sections 2 and 3).
+ * How one optimizer moment is stored, for counting its bytes (docs/algorithms.md sections 2 and 3).
  * This is the benchmark's own description, deliberately independent of the core's classes, so
  * that comparing it with the core's measured {@code stateBytes()} checks both.
  *
@@ -49,7 +49,7 @@ public record MomentLayout(Kind kind, int bits, int blockSize) {
    *   <li>float32: {@code 4 n}
    *   <li>block-wise: {@code ceil(n bits / 8) + 4 ceil(n / B)}
    *   <li>rank-1, rank 2 ({@code r x c}): {@code ceil(n bits / 8) + 4 (r + c)}; rank above 2:
-   *       {@code ceil(n bits / 8) + 4 sum(dims)}: one max vector per dimension (ALGORITHMS.md
+   *       {@code ceil(n bits / 8) + 4 sum(dims)}: one max vector per dimension (docs/algorithms.md
    *       section 2); the row scales the core derives for its {@code (n / last) x last} view are
    *       per-step workspace, not state; vectors: block-wise with B = 128
    *   <li>factorized, {@code batch x r x c}: {@code 4 batch (r + c)}; vectors: 4-bit block-wise

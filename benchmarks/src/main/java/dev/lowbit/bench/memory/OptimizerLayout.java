@@ -11,7 +11,7 @@ import java.util.List;
 public record OptimizerLayout(String name, List<MomentLayout> moments) implements StateFormula {
 
   /**
-   * Tensors with fewer elements keep float32 state (ALGORITHMS.md section 3: quantizing biases
+   * Tensors with fewer elements keep float32 state (docs/algorithms.md section 3: quantizing biases
    * and norms saves nothing and costs stability).
    */
   public static final long MIN_QUANTIZED_ELEMENTS = 4096;

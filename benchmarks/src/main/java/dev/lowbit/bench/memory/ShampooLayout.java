@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Shampoo's state for computing its memory (ALGORITHMS.md section 5, {@code docs/shampoo.md}):
+ * Shampoo's state for computing its memory (docs/algorithms.md section 5, {@code docs/shampoo.md}):
  * the base optimizer's state plus, for every tensor of rank at least 2 after dropping size-1
  * dimensions, a left and a right preconditioner per block of its {@code (d0, -1)} matrix view.
  *

@@ -89,7 +89,7 @@ class CompareCommandTest {
       assertEquals(1, row.getAsJsonArray("testAccuracyPerEpoch").size());
     }
     // DJL's Adam keeps float32 m and v: exactly 8 bytes per parameter; 4-bit AdamW about 1.05
-    // (ALGORITHMS.md section 3: 1.03 ideal, plus float32 state for the biases).
+    // (docs/algorithms.md section 3: 1.03 ideal, plus float32 state for the biases).
     assertEquals(8.0, rows.get(0).getAsJsonObject().get("bytesPerParameter").getAsDouble());
     double fourBit = rows.get(1).getAsJsonObject().get("bytesPerParameter").getAsDouble();
     assertTrue(fourBit > 1.0 && fourBit < 1.1, "adamw4bit bytes/param " + fourBit);

@@ -8,7 +8,7 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
-/** The formulas against hand-computed figures (ALGORITHMS.md section 3). */
+/** The formulas against hand-computed figures (docs/algorithms.md section 3). */
 class StateFormulaTest {
 
   private static final Map<String, OptimizerLayout> PRESETS =

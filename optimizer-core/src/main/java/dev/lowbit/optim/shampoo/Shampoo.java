@@ -88,7 +88,7 @@ public final class Shampoo extends Optimizer {
   }
 
   /**
-   * A builder around a base optimizer, with the defaults of ALGORITHMS.md section 5: T1 = 100,
+   * A builder around a base optimizer, with the defaults of docs/algorithms.md section 5: T1 = 100,
    * T2 = 500, beta = 0.95, epsilon = 1e-6, blocks of at most 1200, float32 preconditioners.
    *
    * @param base a freshly built optimizer with no parameters; Shampoo owns it from now on
