@@ -280,11 +280,14 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
     return binding.key().equals(parameterId) || binding.key().startsWith(parameterId + "@");
   }
 
+  /** The parameter as an error message names it: its model name, else what the tensor tells. */
   private String label(String parameterId, NDArray weight) {
     String name = names.get(parameterId);
-    return name != null
-        ? "'" + name + "'"
-        : "'" + weight.getName() + "' " + weight.getShape() + " (DJL id " + parameterId + ")";
+    if (name != null) {
+      return "'" + name + "'";
+    }
+    String shortName = weight.getName() == null ? "" : "'" + weight.getName() + "' ";
+    return shortName + weight.getShape() + " (DJL id " + parameterId + ")";
   }
 
   // ------------------------------------------------------------------ names and checkpoints

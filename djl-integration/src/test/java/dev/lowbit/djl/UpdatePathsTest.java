@@ -2,6 +2,7 @@ package dev.lowbit.djl;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -126,6 +127,7 @@ class UpdatePathsTest {
             () -> o.update("p", weight, m.ones(other)));
         assertTrue(e.getMessage().contains("(DJL id p)") && e.getMessage().contains(other.toString()),
             e.getMessage());
+        assertFalse(e.getMessage().contains("'null'"), "an unnamed tensor: " + e.getMessage());
       }
       assertArrayEquals(new float[6], weight.toFloatArray());
       assertEquals(0, o.stateBytes());
