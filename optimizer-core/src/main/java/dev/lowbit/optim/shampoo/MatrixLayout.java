@@ -67,7 +67,8 @@ record MatrixLayout(int rows, int cols, List<Block> blocks) {
 
   /** {start, length} of each of the {@code ceil(n / maxDim)} near-equal parts of {@code n}. */
   static int[][] split(int n, int maxDim) {
-    int parts = (n + maxDim - 1) / maxDim;
+    // Not (n + maxDim - 1) / maxDim: that overflows int for a maxDim near Integer.MAX_VALUE.
+    int parts = n / maxDim + (n % maxDim == 0 ? 0 : 1);
     int[][] out = new int[parts][];
     int start = 0;
     for (int k = 0; k < parts; k++) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class MatrixLayoutTest {
@@ -39,5 +40,13 @@ class MatrixLayoutTest {
     assertEquals(834, odd.blocks().get(0).rows());
     assertEquals(833, odd.blocks().get(2).rows());
     assertEquals(1667, odd.blocks().get(2).rowStart());
+  }
+
+  @Test
+  void theLargestMaxDimLeavesOneBlockPerSide() {
+    // (n + maxDim - 1) / maxDim overflowed to 0 parts here: no blocks, every gradient zeroed.
+    MatrixLayout l = MatrixLayout.of("w", new long[] {3, 5}, Integer.MAX_VALUE);
+    assertEquals(List.of(new MatrixLayout.Block(0, 3, 0, 5)), l.blocks());
+    assertArrayEquals(new int[] {0, 7}, MatrixLayout.split(7, Integer.MAX_VALUE - 3)[0]);
   }
 }

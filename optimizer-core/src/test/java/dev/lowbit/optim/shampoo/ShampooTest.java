@@ -261,6 +261,30 @@ class ShampooTest {
     }
   }
 
+  /** The largest block size is one block per side, like any size above the matrix's. */
+  @Test
+  void maxPreconditionerDimOfIntMaxStepsLikeOneBlock() {
+    float[] big = randomFloats(6 * 9, 2);
+    float[] small = big.clone();
+    float[] start = big.clone();
+    try (Shampoo a = Shampoo.builder(Optimizers.sgd().momentum(0f).learningRate(0.5f).build())
+            .statisticsInterval(1).inverseRootInterval(1).maxPreconditionerDim(Integer.MAX_VALUE)
+            .build();
+        Shampoo b = Shampoo.builder(Optimizers.sgd().momentum(0f).learningRate(0.5f).build())
+            .statisticsInterval(1).inverseRootInterval(1).maxPreconditionerDim(9)
+            .build()) {
+      a.register("w", new long[] {6, 9}, big);
+      b.register("w", new long[] {6, 9}, small);
+      for (int s = 0; s < 3; s++) {
+        float[] g = randomFloats(6 * 9, 20 + s);
+        a.step("w", g);
+        b.step("w", g);
+      }
+    }
+    assertFalse(java.util.Arrays.equals(start, big), "the weights moved");
+    assertArrayEquals(small, big);
+  }
+
   @Test
   void unregisterReleasesTheBaseRegistration() {
     try (Shampoo opt = Shampoo.shampoo32(Optimizers.sgdMomentum8bit().build()).build()) {
