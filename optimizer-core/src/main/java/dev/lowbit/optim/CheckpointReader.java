@@ -18,8 +18,10 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -76,6 +78,15 @@ public final class CheckpointReader implements AutoCloseable {
    * @throws IOException if the file cannot be read
    */
   static CheckpointReader open(Path file) throws IOException {
+    // Checked first: a directory opens for reading and its mapping fails with "No such device",
+    // naming no file; a pipe would block the open.
+    BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+    if (attributes.isDirectory()) {
+      throw new CheckpointException(file, "is a directory, not a checkpoint file");
+    }
+    if (!attributes.isRegularFile()) {
+      throw new CheckpointException(file, "is not a regular file");
+    }
     Arena arena = Arena.ofConfined();
     try {
       MemorySegment whole;

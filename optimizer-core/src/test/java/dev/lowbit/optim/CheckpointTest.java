@@ -251,6 +251,20 @@ class CheckpointTest {
   }
 
   @Test
+  void aDirectoryOrAMissingFileIsRefusedByName() throws IOException {
+    try (Optimizer target = damagedTarget()) {
+      byte[] before = TestStates.snapshot(target);
+      Path sub = Files.createDirectories(dir.resolve("ckpt.safetensors"));
+      IOException e = assertThrows(CheckpointException.class, () -> target.load(sub));
+      assertTrue(e.getMessage().contains(sub + ": is a directory"), e.getMessage());
+      Path missing = dir.resolve("missing.safetensors");
+      e = assertThrows(IOException.class, () -> target.load(missing));
+      assertTrue(e.getMessage().contains(missing.toString()), e.getMessage());
+      assertArrayEquals(before, TestStates.snapshot(target), "a failed load changed the optimizer");
+    }
+  }
+
+  @Test
   void wrongVersionIsRefused() throws IOException {
     byte[] good = goodFile();
     String header = new String(good, StandardCharsets.ISO_8859_1);
