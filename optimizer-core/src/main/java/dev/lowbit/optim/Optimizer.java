@@ -577,16 +577,61 @@ public abstract class Optimizer implements AutoCloseable {
   protected void writeExtra(CheckpointWriter out, String prefix) {}
 
   /**
-   * Reads what {@link #writeExtra} wrote, checking everything, and returns the action that
-   * installs it (run only after every other check of the load passed). The default reads nothing.
+   * Reads what {@link #writeExtra} wrote, checking everything, and returns it not yet installed
+   * (installed only after every other check of the load passed, freed if one fails). The default
+   * reads nothing.
    *
    * @param in the checkpoint
    * @param prefix the key prefix
-   * @return the install action
+   * @return what was read
    * @throws CheckpointException naming the key and the check that failed
    */
-  protected Runnable readExtra(CheckpointReader in, String prefix) throws CheckpointException {
-    return () -> {};
+  protected PendingLoad readExtra(CheckpointReader in, String prefix) throws CheckpointException {
+    return new PendingLoad(() -> {}, () -> {});
+  }
+
+  /**
+   * State read from a checkpoint and not in use yet: {@link #install()} swaps it in; otherwise
+   * {@link #close()} frees it, leaving the optimizer as it was.
+   */
+  public static final class PendingLoad implements AutoCloseable {
+
+    private final Runnable install;
+    private final Runnable discard;
+    private boolean done;
+
+    /**
+     * Wraps the two ways a load can end.
+     *
+     * @param install swaps the read state in (and frees the state it replaces); must not fail
+     * @param discard frees the read state
+     */
+    public PendingLoad(Runnable install, Runnable discard) {
+      this.install = Objects.requireNonNull(install, "install");
+      this.discard = Objects.requireNonNull(discard, "discard");
+    }
+
+    /**
+     * Swaps the read state in.
+     *
+     * @throws IllegalStateException if it was already installed or freed
+     */
+    public void install() {
+      if (done) {
+        throw new IllegalStateException("this load was already installed or discarded");
+      }
+      done = true;
+      install.run();
+    }
+
+    /** Frees the read state unless it was installed. Idempotent. */
+    @Override
+    public void close() {
+      if (!done) {
+        done = true;
+        discard.run();
+      }
+    }
   }
 
   // ---------------------------------------------------------------- checkpoints
@@ -618,10 +663,11 @@ public abstract class Optimizer implements AutoCloseable {
    */
   public final void load(Path path) throws IOException {
     checkOpen();
-    try (CheckpointReader in = CheckpointReader.open(path)) {
-      Runnable install = readCheckpoint(in, "");
+    // Closing the pending load frees what it built unless it was installed.
+    try (CheckpointReader in = CheckpointReader.open(path);
+        PendingLoad loaded = readCheckpoint(in, "")) {
       in.requireAllRead();
-      install.run();
+      loaded.install();
     }
   }
 
@@ -659,15 +705,17 @@ public abstract class Optimizer implements AutoCloseable {
 
   /**
    * Checks this optimizer's part of a checkpoint (under a key prefix) and builds new state from
-   * it, without changing anything; the returned action installs it. If this throws, everything
-   * built so far is freed.
+   * it, without changing anything. The caller installs the result, or closes it to free the new
+   * state (when a later check of the load fails). If this throws, everything built so far is
+   * freed.
    *
    * @param in the checkpoint
    * @param prefix the key prefix used when it was written
-   * @return the action that swaps the new state in (it cannot fail)
+   * @return the new state, not installed yet
    * @throws CheckpointException naming the key and the check that failed
    */
-  public Runnable readCheckpoint(CheckpointReader in, String prefix) throws CheckpointException {
+  public PendingLoad readCheckpoint(CheckpointReader in, String prefix)
+      throws CheckpointException {
     checkOpen();
     Path file = in.file();
     String type = in.metadata(prefix + "lowbit.optimizer");
@@ -712,8 +760,8 @@ public abstract class Optimizer implements AutoCloseable {
         }
         states.put(n, readState(e.parameter, state.toString(), in, prefix + n + "/"));
       }
-      Runnable extra = readExtra(in, prefix);
-      return () -> {
+      PendingLoad extra = readExtra(in, prefix);
+      Runnable install = () -> {
         for (Map.Entry<String, ParameterState> s : states.entrySet()) {
           Entry e = entries.get(s.getKey());
           ParameterState old = e.state;
@@ -722,8 +770,12 @@ public abstract class Optimizer implements AutoCloseable {
           old.close();
         }
         skippedSteps = skipped;
-        extra.run();
+        extra.install();
       };
+      return new PendingLoad(install, () -> {
+        extra.close();
+        states.values().forEach(ParameterState::close);
+      });
     } catch (CheckpointException | RuntimeException ex) {
       states.values().forEach(ParameterState::close);
       throw ex;

@@ -264,6 +264,31 @@ class CheckpointTest {
     }
   }
 
+  /**
+   * A load that fails at its last check (a tensor no state reads), after every new state was
+   * built, frees them; a load that succeeds frees the states it replaced.
+   */
+  @Test
+  void aFailedLoadFreesTheStatesItBuilt() throws IOException {
+    try (CountingOptimizer opt = new CountingOptimizer()) {
+      opt.register("a", new long[] {2}, new float[2]);
+      opt.register("b", new long[] {3}, new float[3]);
+      opt.step("a", new float[2]);
+      Path stray = dir.resolve("stray.safetensors");
+      CountingOptimizer.saveWithAnExtraTensor(opt, stray);
+      for (int i = 0; i < 3; i++) {
+        CheckpointException e = assertThrows(CheckpointException.class, () -> opt.load(stray));
+        assertTrue(e.getMessage().contains("'stray'"), e.getMessage());
+        assertEquals(2, opt.openStates(), "states built by the failed load are still open");
+      }
+      Path good = dir.resolve("good.safetensors");
+      opt.save(good);
+      opt.load(good);
+      assertEquals(2, opt.openStates());
+      assertEquals(1, opt.stepCount("a"));
+    }
+  }
+
   @Test
   void wrongVersionIsRefused() throws IOException {
     byte[] good = goodFile();

@@ -215,9 +215,14 @@ public final class Shampoo extends Optimizer {
   }
 
   @Override
-  public Runnable readCheckpoint(CheckpointReader in, String prefix) throws CheckpointException {
+  public PendingLoad readCheckpoint(CheckpointReader in, String prefix)
+      throws CheckpointException {
     pending.clear();
-    return super.readCheckpoint(in, prefix);
+    try {
+      return super.readCheckpoint(in, prefix);
+    } finally {
+      pending.clear(); // readExtra took them, or the read failed and closed them
+    }
   }
 
   /**
@@ -306,14 +311,14 @@ public final class Shampoo extends Optimizer {
   }
 
   @Override
-  protected Runnable readExtra(CheckpointReader in, String prefix) throws CheckpointException {
-    Runnable installBase = base.readCheckpoint(in, prefix + "base/");
+  protected PendingLoad readExtra(CheckpointReader in, String prefix) throws CheckpointException {
+    PendingLoad baseLoad = base.readCheckpoint(in, prefix + "base/");
     Map<String, ShampooState> loaded = Map.copyOf(pending);
-    pending.clear();
-    return () -> {
-      installBase.run();
+    // Discarding frees the base's new states; the core frees this optimizer's own.
+    return new PendingLoad(() -> {
+      baseLoad.install();
       live.putAll(loaded);
-    };
+    }, baseLoad::close);
   }
 
   /** Frees every state, then the base optimizer. */

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lowbit.optim.CheckpointException;
+import dev.lowbit.optim.CountingOptimizer;
 import dev.lowbit.optim.Optimizer;
 import dev.lowbit.optim.Optimizers;
 import java.nio.file.Path;
@@ -59,6 +60,30 @@ class ShampooCheckpointTest {
       c[i] = v[i].clone();
     }
     return c;
+  }
+
+  /** A load that fails at its last check frees the base states it built too. */
+  @Test
+  void aFailedLoadFreesTheBaseStatesItBuilt() throws Exception {
+    CountingOptimizer base = new CountingOptimizer();
+    try (Shampoo opt = Shampoo.builder(base).statisticsInterval(1).inverseRootInterval(1)
+        .build()) {
+      register(opt, fresh());
+      step(opt, 1);
+      Path stray = dir.resolve("stray.safetensors");
+      CountingOptimizer.saveWithAnExtraTensor(opt, stray);
+      for (int i = 0; i < 3; i++) {
+        CheckpointException e = assertThrows(CheckpointException.class, () -> opt.load(stray));
+        assertTrue(e.getMessage().contains("'stray'"), e.getMessage());
+        assertEquals(3, base.openStates(), "base states built by the failed load are still open");
+      }
+      Path good = dir.resolve("good.safetensors");
+      opt.save(good);
+      opt.load(good);
+      assertEquals(3, base.openStates());
+      assertEquals(1, base.stepCount("fc.weight"));
+    }
+    assertEquals(0, base.openStates());
   }
 
   @Test
