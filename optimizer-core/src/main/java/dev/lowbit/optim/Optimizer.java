@@ -40,7 +40,7 @@ import java.util.Set;
  * computed in double with the kernels' deterministic {@code sumOfSquares}.
  *
  * <p><b>For subclasses</b>: implement {@link #type()}, {@link #newState(Parameter)},
- * {@link #readState}, {@link #update} and optionally {@link #checkStep},
+ * {@link #readState}, {@link #update} and optionally {@link #checkStep}, {@link #afterUpdates},
  * {@link #hyperparameters()}, {@link #writeExtra} / {@link #readExtra} for state that is not per
  * parameter, and {@link #moveState} if records of their own follow a parameter's name or
  * values. An optimizer that wraps another (such as Shampoo around its base) includes the inner
@@ -377,24 +377,28 @@ public abstract class Optimizer implements AutoCloseable {
       }
     }
     float[] scales = gradientScales(kernels, order, grads, skip);
-    for (int i = 0; i < order.size(); i++) {
-      Entry e = order.get(i);
-      MemorySegment clear = clears.get(e.parameter.name());
-      if (skip[i]) {
-        skippedSteps++;
-        if (clear != null) {
-          clear.fill((byte) 0);
+    try {
+      for (int i = 0; i < order.size(); i++) {
+        Entry e = order.get(i);
+        MemorySegment clear = clears.get(e.parameter.name());
+        if (skip[i]) {
+          skippedSteps++;
+          if (clear != null) {
+            clear.fill((byte) 0);
+          }
+          continue;
         }
-        continue;
+        long t = e.step + 1;
+        MemorySegment grad = grads.get(e.parameter.name());
+        if (clear == null) {
+          update(e.parameter, e.state, grad, scales[i], t);
+        } else {
+          updateAndZero(e.parameter, e.state, grad, scales[i], t, clear);
+        }
+        e.step = t;
       }
-      long t = e.step + 1;
-      MemorySegment grad = grads.get(e.parameter.name());
-      if (clear == null) {
-        update(e.parameter, e.state, grad, scales[i], t);
-      } else {
-        updateAndZero(e.parameter, e.state, grad, scales[i], t, clear);
-      }
-      e.step = t;
+    } finally {
+      afterUpdates();
     }
   }
 
@@ -548,6 +552,15 @@ public abstract class Optimizer implements AutoCloseable {
     update(p, state, grad, gradScale, t);
     clear.fill((byte) 0);
   }
+
+  /**
+   * Called once at the end of each step call ({@link #step(Map)}, {@link #stepAndZero}, ...),
+   * after {@link #update} or {@link #updateAndZero} ran for each tensor stepped (also when one of
+   * them threw). An optimizer that hands a call's tensors to an inner optimizer together (Shampoo,
+   * so that its base's global-norm clipping spans the call) steps the inner one here. The default
+   * does nothing.
+   */
+  protected void afterUpdates() {}
 
   /**
    * Hyperparameters written into checkpoints (informational; a load does not require them to

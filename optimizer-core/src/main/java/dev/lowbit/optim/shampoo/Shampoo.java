@@ -38,10 +38,11 @@ import java.util.function.Consumer;
  * off-diagonal; see {@code docs/shampoo.md}.
  *
  * <p>The base optimizer does the parameter update, so its learning rate, weight decay, clipping
- * (applied to \( \hat G \), whose norm grafting made equal to \( \|G\| \)), non-finite policy and
- * threads apply. A gradient that is not finite is handled by that policy before any statistic
- * is touched. A statistic or root update that would not be finite is dropped (the last good one
- * is kept) and reported as a {@link PreconditionerFailure}.
+ * (applied to \( \hat G \), whose norm grafting made equal to \( \|G\| \); a global norm spans
+ * every tensor of one step call, as without Shampoo), non-finite policy and threads apply. A
+ * gradient that is not finite is handled by that policy before any statistic is touched. A
+ * statistic or root update that would not be finite is dropped (the last good one is kept) and
+ * reported as a {@link PreconditionerFailure}.
  *
  * <pre>{@code
  * Optimizer shampoo = Shampoo.shampoo4bit(Optimizers.adamW4bit().learningRate(1e-3f).build())
@@ -61,6 +62,11 @@ public final class Shampoo extends Optimizer {
   private final Map<String, ShampooState> live = new HashMap<>();
   /** States built by a load in progress, installed with the base's state by {@link #readExtra}. */
   private final Map<String, ShampooState> pending = new HashMap<>();
+  /**
+   * The preconditioned gradients of the current step call, when the base clips by global norm:
+   * they are stepped together in {@link #afterUpdates}, so that the norm spans the whole call.
+   */
+  private final Map<String, MemorySegment> together = new LinkedHashMap<>();
   private long preconditionerFailures;
   private boolean closing;
 
@@ -274,17 +280,37 @@ public final class Shampoo extends Optimizer {
   protected void update(
       Parameter p, ParameterState state, MemorySegment grad, float gradScale, long t) {
     ShampooState s = (ShampooState) state;
-    if (!s.preconditioned() && gradScale == 1f) {
+    boolean globalClip = base.options().clipGlobalNorm() > 0;
+    if (!s.preconditioned() && gradScale == 1f && !globalClip) {
       base.step(p.name(), grad);
       return;
     }
+    // A copy also when it is not preconditioned: stepAndZero clears grad before afterUpdates.
     float[] g = grad.toArray(ValueLayout.JAVA_FLOAT);
     if (gradScale != 1f) {
       for (int i = 0; i < g.length; i++) {
         g[i] *= gradScale;
       }
     }
-    base.step(p.name(), s.preconditioned() ? s.precondition(g, t, options().threads(), this::report) : g);
+    float[] hat = s.preconditioned() ? s.precondition(g, t, options().threads(), this::report) : g;
+    if (globalClip) {
+      together.put(p.name(), MemorySegment.ofArray(hat));
+    } else {
+      base.step(p.name(), hat);
+    }
+  }
+
+  /** Steps the base once with every preconditioned gradient of the call held back by update. */
+  @Override
+  protected void afterUpdates() {
+    if (together.isEmpty()) {
+      return;
+    }
+    try {
+      base.step(together);
+    } finally {
+      together.clear();
+    }
   }
 
   private void report(PreconditionerFailure failure) {

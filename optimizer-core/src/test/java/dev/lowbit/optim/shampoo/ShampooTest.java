@@ -10,10 +10,15 @@ import dev.lowbit.optim.NonFiniteGradientException;
 import dev.lowbit.optim.NonFinitePolicy;
 import dev.lowbit.optim.Optimizer;
 import dev.lowbit.optim.Optimizers;
+import dev.lowbit.optim.Sgd;
 import dev.lowbit.quant.CodeBook;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
+import java.util.function.Supplier;
 import org.ejml.data.DMatrixRMaj;
 import org.ejml.dense.row.CommonOps_DDRM;
 import org.junit.jupiter.api.Test;
@@ -184,6 +189,61 @@ class ShampooTest {
       assertEquals(1, opt.skippedSteps());
       assertArrayEquals(before, w);
     }
+  }
+
+  /**
+   * Before its first inverse root Shampoo steps exactly like its base, so the base's norm
+   * clipping under Shampoo must clip like the base alone: per tensor, and over every tensor of a
+   * call (two matrices and a bias here) for the global norm, also through stepAndZero.
+   */
+  @Test
+  void normClippingOfTheBaseSpansTheCallAsWithoutShampoo() {
+    Supplier<Sgd.Builder> global =
+        () -> Optimizers.sgd().momentum(0f).learningRate(1f).clipGlobalNorm(1f);
+    Supplier<Sgd.Builder> tensor =
+        () -> Optimizers.sgd().momentum(0f).learningRate(1f).clipTensorNorm(0.5f);
+    for (Supplier<Sgd.Builder> config : List.of(global, tensor)) {
+      float[][] plain = {new float[16], new float[12], new float[4]};
+      float[][] shampooed = {new float[16], new float[12], new float[4]};
+      try (Optimizer base = config.get().build();
+          Shampoo opt = Shampoo.builder(config.get().build()).build()) {
+        for (Optimizer o : List.of(base, opt)) {
+          float[][] w = o == base ? plain : shampooed;
+          o.register("a", new long[] {4, 4}, w[0]);
+          o.register("b", new long[] {3, 4}, w[1]);
+          o.register("bias", new long[] {4}, w[2]);
+          Map<String, MemorySegment> grads = new LinkedHashMap<>();
+          grads.put("a", MemorySegment.ofArray(randomFloats(16, 30)));
+          grads.put("b", MemorySegment.ofArray(randomFloats(12, 31)));
+          grads.put("bias", MemorySegment.ofArray(randomFloats(4, 32)));
+          o.step(grads);
+          float[] g = randomFloats(16, 33);
+          o.stepAndZero("a", MemorySegment.ofArray(g), MemorySegment.ofArray(g));
+          assertArrayEquals(new float[16], g);
+        }
+      }
+      for (int i = 0; i < plain.length; i++) {
+        assertArrayEquals(plain[i], shampooed[i]);
+      }
+    }
+    // Preconditioned from the first step on, the update (from zero weights, learning rate 1)
+    // still has the clipped norm over both tensors (each alone was clipped to 1: sqrt(2)).
+    float[][] w = {new float[16], new float[12]};
+    try (Shampoo opt = Shampoo.builder(global.get().build())
+        .statisticsInterval(1).inverseRootInterval(1).build()) {
+      opt.register("a", new long[] {4, 4}, w[0]);
+      opt.register("b", new long[] {3, 4}, w[1]);
+      float[] ga = randomFloats(16, 40);
+      float[] gb = randomFloats(12, 41);
+      opt.step(Map.of("a", MemorySegment.ofArray(ga), "b", MemorySegment.ofArray(gb)));
+    }
+    double sum = 0;
+    for (float[] x : w) {
+      for (float v : x) {
+        sum += (double) v * v;
+      }
+    }
+    assertEquals(1.0, Math.sqrt(sum), 1e-6);
   }
 
   /**
