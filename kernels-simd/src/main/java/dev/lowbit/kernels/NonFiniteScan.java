@@ -4,7 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The non-finite check over worker threads: each thread scans a contiguous range of chunks with
+ * The gradient check ({@link OptimizerKernels#firstBeyond}) over worker threads: each thread scans a contiguous range of chunks with
  * the single-threaded check, and the smallest index found wins, so the answer is the same for
  * every thread count.
  */
@@ -13,15 +13,17 @@ final class NonFiniteScan {
   private NonFiniteScan() {}
 
   /**
-   * Index of the first NaN or infinite element, or -1.
+   * Index of the first element that is NaN or of magnitude above {@code limit}, or -1.
    *
    * @param kernels the implementation whose single-threaded check scans each range
    * @param values the floats
    * @param length number of floats
+   * @param limit the largest magnitude accepted
    * @param threads worker threads requested
    * @return the first bad index, or -1
    */
-  static long first(OptimizerKernels kernels, MemorySegment values, long length, int threads) {
+  static long first(
+      OptimizerKernels kernels, MemorySegment values, long length, float limit, int threads) {
     AtomicLong first = new AtomicLong(Long.MAX_VALUE);
     KernelPool.splitChunks(
         ScalarKernels.chunkCount(length),
@@ -30,7 +32,7 @@ final class NonFiniteScan {
           long start = from * SquareSums.CHUNK;
           long end = Math.min(length, to * SquareSums.CHUNK);
           MemorySegment range = values.asSlice(start * Float.BYTES, (end - start) * Float.BYTES);
-          long bad = kernels.firstNonFinite(range, end - start);
+          long bad = kernels.firstBeyond(range, end - start, limit);
           if (bad >= 0) {
             first.accumulateAndGet(start + bad, Math::min);
           }

@@ -24,13 +24,41 @@ public interface OptimizerKernels {
   String name();
 
   /**
+   * Index of the first element that is NaN or whose magnitude exceeds {@code limit}, or -1 when
+   * every element {@code x} has {@code |x| <= limit}. With {@code Float.MAX_VALUE} it finds the
+   * first NaN or infinity.
+   *
+   * @param values the floats to check
+   * @param length number of floats
+   * @param limit the largest magnitude accepted, {@code >= 0}
+   * @return the first bad index, or -1
+   */
+  long firstBeyond(MemorySegment values, long length, float limit);
+
+  /**
+   * {@link #firstBeyond(MemorySegment, long, float)} scanned by up to {@code threads} worker
+   * threads (the answer does not depend on the thread count).
+   *
+   * @param values the floats to check
+   * @param length number of floats
+   * @param limit the largest magnitude accepted, {@code >= 0}
+   * @param threads worker threads to use (1 or more)
+   * @return the first bad index, or -1
+   */
+  default long firstBeyond(MemorySegment values, long length, float limit, int threads) {
+    return NonFiniteScan.first(this, values, length, limit, threads);
+  }
+
+  /**
    * Index of the first NaN or infinite element, or -1 when all are finite.
    *
    * @param values the floats to check
    * @param length number of floats
    * @return the first bad index, or -1
    */
-  long firstNonFinite(MemorySegment values, long length);
+  default long firstNonFinite(MemorySegment values, long length) {
+    return firstBeyond(values, length, Float.MAX_VALUE);
+  }
 
   /**
    * Index of the first NaN or infinite element, or -1 when all are finite, scanned by up to
@@ -42,7 +70,7 @@ public interface OptimizerKernels {
    * @return the first bad index, or -1
    */
   default long firstNonFinite(MemorySegment values, long length, int threads) {
-    return NonFiniteScan.first(this, values, length, threads);
+    return firstBeyond(values, length, Float.MAX_VALUE, threads);
   }
 
   /**

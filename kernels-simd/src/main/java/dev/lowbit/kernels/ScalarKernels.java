@@ -26,26 +26,41 @@ public final class ScalarKernels implements OptimizerKernels {
   }
 
   @Override
-  public long firstNonFinite(MemorySegment values, long length) {
-    return firstNonFinite(values, 0, length);
+  public long firstBeyond(MemorySegment values, long length, float limit) {
+    return firstBeyond(values, 0, length, checkLimit(limit));
   }
 
   /**
-   * Index of the first NaN or infinite element in {@code [from, length)}, or -1: the scalar loop,
-   * also the SIMD implementation's tail.
+   * Index of the first element in {@code [from, length)} that is NaN or of magnitude above
+   * {@code limit}, or -1: the scalar loop, also the SIMD implementation's tail.
    *
    * @param values the floats
    * @param from first index to check
    * @param length one past the last index
+   * @param limit the largest magnitude accepted
    * @return the first bad index, or -1
    */
-  static long firstNonFinite(MemorySegment values, long from, long length) {
+  static long firstBeyond(MemorySegment values, long from, long length, float limit) {
     for (long i = from; i < length; i++) {
-      if (!Float.isFinite(Codes.getFloat(values, i))) {
+      if (!(Math.abs(Codes.getFloat(values, i)) <= limit)) {
         return i;
       }
     }
     return -1;
+  }
+
+  /**
+   * Checks a {@link #firstBeyond} limit.
+   *
+   * @param limit the largest magnitude to accept
+   * @return the limit, a zero as +0
+   * @throws IllegalArgumentException if it is negative or NaN
+   */
+  static float checkLimit(float limit) {
+    if (!(limit >= 0f)) {
+      throw new IllegalArgumentException("limit must be >= 0, got " + limit);
+    }
+    return Math.abs(limit); // -0 as +0, whose bits the SIMD check compares with
   }
 
   @Override

@@ -60,21 +60,24 @@ public final class SimdKernels implements OptimizerKernels {
   }
 
   @Override
-  public long firstNonFinite(MemorySegment values, long length) {
+  public long firstBeyond(MemorySegment values, long length, float limit) {
+    // Magnitudes compare as their bit patterns (sign cleared): NaN's lie above infinity's, so
+    // "bits above the limit's bits" is exactly the scalar "!(|x| <= limit)".
+    int limitBits = Float.floatToRawIntBits(ScalarKernels.checkLimit(limit));
     VectorSpecies<Float> floats = shape.floats();
     long bound = floats.loopBound(length);
     long i = 0;
     for (; i < bound; i += floats.length()) {
-      IntVector exponent =
+      IntVector magnitude =
           FloatVector.fromMemorySegment(floats, values, i * Float.BYTES, ORDER)
               .reinterpretAsInts()
-              .and(0x7F800000);
-      VectorMask<Integer> bad = exponent.compare(VectorOperators.EQ, 0x7F800000);
+              .and(0x7FFFFFFF);
+      VectorMask<Integer> bad = magnitude.compare(VectorOperators.GT, limitBits);
       if (bad.anyTrue()) {
         return i + bad.firstTrue();
       }
     }
-    return ScalarKernels.firstNonFinite(values, i, length);
+    return ScalarKernels.firstBeyond(values, i, length, limit);
   }
 
   @Override

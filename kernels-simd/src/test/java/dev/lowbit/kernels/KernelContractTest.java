@@ -3,6 +3,8 @@ package dev.lowbit.kernels;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lowbit.quant.CodeBook;
 import java.lang.foreign.Arena;
@@ -443,5 +445,34 @@ abstract class KernelContractTest {
     z[length] = Float.NaN;
     assertEquals(-1, kernels().firstNonFinite(MemorySegment.ofArray(z), length));
     assertEquals(-1, kernels().firstNonFinite(MemorySegment.ofArray(z), length, 3));
+  }
+
+  @ParameterizedTest(name = "firstBeyond length {0}")
+  @MethodSource("sumLengths")
+  void firstBeyondFindsTheFirstElementAboveTheLimit(int length) {
+    float[] x = new float[length];
+    java.util.Arrays.fill(x, -1.5f);
+    MemorySegment seg = MemorySegment.ofArray(x);
+    assertEquals(-1, kernels().firstBeyond(seg, length, 1.5f), "a magnitude equal to the limit");
+    assertEquals(length == 0 ? -1 : 0, kernels().firstBeyond(seg, length, Math.nextDown(1.5f)));
+    if (length > 1) {
+      int at = length / 2;
+      x[at] = 2e19f;
+      assertEquals(at, kernels().firstBeyond(seg, length, 0x1p63f));
+      assertEquals(at, kernels().firstBeyond(seg, length, 0x1p63f, 3));
+      assertEquals(-1, kernels().firstNonFinite(seg, length), "finite, so not non-finite");
+      x[at] = -0.0f;
+      java.util.Arrays.fill(x, 0, at, 0f);
+      java.util.Arrays.fill(x, at + 1, length, 0f);
+      // Zeros of either sign are within a limit of zero of either sign.
+      assertEquals(-1, kernels().firstBeyond(seg, length, 0f));
+      assertEquals(-1, kernels().firstBeyond(seg, length, -0.0f));
+      x[length - 1] = Float.MIN_VALUE;
+      assertEquals(length - 1, kernels().firstBeyond(seg, length, -0.0f));
+    }
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> kernels().firstBeyond(seg, length, Float.NaN));
+    assertTrue(e.getMessage().contains("limit"), e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> kernels().firstBeyond(seg, length, -1f));
   }
 }

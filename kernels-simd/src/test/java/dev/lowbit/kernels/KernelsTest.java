@@ -23,7 +23,8 @@ class KernelsTest {
         }
 
         @Override
-        public long firstNonFinite(java.lang.foreign.MemorySegment values, long length) {
+        public long firstBeyond(
+            java.lang.foreign.MemorySegment values, long length, float limit) {
           throw new UnsupportedOperationException();
         }
 

@@ -241,6 +241,18 @@ class SimdKernelsEqualityTest {
           assertEquals(at, simd.firstNonFinite(seg, length));
           x[at] = keep;
         }
+        // The limit check: limits at, just below and just above values of the data, and the ends.
+        for (int trial = 0; trial < 8; trial++) {
+          float v = Math.abs(x[random.nextInt(length)]);
+          for (float limit : new float[] {v, Math.nextDown(v), Math.nextUp(v), 0f, -0.0f,
+              Float.MIN_VALUE, Float.MAX_VALUE, Float.POSITIVE_INFINITY}) {
+            if (!(limit >= 0f)) {
+              continue;
+            }
+            assertEquals(scalar.firstBeyond(seg, length, limit), simd.firstBeyond(seg, length, limit),
+                "firstBeyond, n " + length + ", limit " + limit);
+          }
+        }
       }
     }
   }

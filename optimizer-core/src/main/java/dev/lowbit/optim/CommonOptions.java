@@ -12,7 +12,8 @@ import java.util.Objects;
  * @param clipValue element-wise clip bound applied after rescaling (DJL's {@code clipGrad}); 0 for
  *     none
  * @param gradScale gradient rescale factor (DJL's {@code rescaleGrad}); 1 for none
- * @param nonFinitePolicy what to do with a NaN or infinite gradient
+ * @param nonFinitePolicy what to do with a NaN, infinite or too large gradient (see
+ *     {@link #largestGradient()})
  * @param threads worker threads the kernels may use
  */
 public record CommonOptions(
@@ -42,5 +43,27 @@ public record CommonOptions(
     if (threads < 1) {
       throw new IllegalArgumentException("threads must be >= 1, got " + threads);
     }
+  }
+
+  /**
+   * The largest magnitude of a rescaled gradient element a step accepts, \( 2^{63} \): its
+   * square, \( 2^{126} \), leaves float32 room below its maximum, so no second moment or
+   * statistic overflows to infinity.
+   */
+  public static final float LARGEST_RESCALED_GRADIENT = 0x1p63f;
+
+  /**
+   * The largest magnitude of a gradient element, as passed in, that a step accepts; anything
+   * larger, NaN or infinite is handled by the {@link #nonFinitePolicy()}. It is
+   * {@link #LARGEST_RESCALED_GRADIENT} divided by {@link #gradScale()}, or just "finite" when the
+   * element-wise {@link #clipValue()} bounds the rescaled value by no more than that.
+   *
+   * @return the limit, at most {@code Float.MAX_VALUE}
+   */
+  public float largestGradient() {
+    if (clipValue > 0f && clipValue <= LARGEST_RESCALED_GRADIENT) {
+      return Float.MAX_VALUE;
+    }
+    return (float) Math.min(Float.MAX_VALUE, (double) LARGEST_RESCALED_GRADIENT / gradScale);
   }
 }

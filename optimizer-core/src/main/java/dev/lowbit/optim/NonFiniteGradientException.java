@@ -1,8 +1,9 @@
 package dev.lowbit.optim;
 
 /**
- * Thrown under {@link NonFinitePolicy#THROW} when a gradient holds a NaN or an infinity. The
- * step wrote nothing.
+ * Thrown under {@link NonFinitePolicy#THROW} when a gradient holds a NaN, an infinity, or a value
+ * so large that its square would overflow float32 after the gradient rescale (see
+ * {@link CommonOptions#largestGradient()}). The step wrote nothing.
  */
 public final class NonFiniteGradientException extends ArithmeticException {
 
@@ -11,20 +12,23 @@ public final class NonFiniteGradientException extends ArithmeticException {
   /** The parameter whose gradient is bad (serialized with the exception). */
   private final String parameterName;
 
-  /** The first flat index holding a non-finite value (serialized with the exception). */
+  /** The first flat index holding a bad value (serialized with the exception). */
   private final long index;
 
   /**
    * Creates the exception.
    *
    * @param parameterName the parameter whose gradient is bad
-   * @param index the first flat index holding a non-finite value
+   * @param index the first flat index holding a bad value
    * @param value that value
    */
   public NonFiniteGradientException(String parameterName, long index, float value) {
     super(
-        "gradient of parameter '" + parameterName + "' is not finite: element " + index + " is "
-            + value + "; nothing was written");
+        "gradient of parameter '" + parameterName + "' is "
+            + (Float.isFinite(value) ? "too large" : "not finite") + ": element " + index + " is "
+            + value + (Float.isFinite(value)
+                ? ", whose square (after the gradient rescale) would overflow float32" : "")
+            + "; nothing was written");
     this.parameterName = parameterName;
     this.index = index;
   }
@@ -39,7 +43,7 @@ public final class NonFiniteGradientException extends ArithmeticException {
   }
 
   /**
-   * The first flat (row-major) index of a non-finite gradient element.
+   * The first flat (row-major) index of a bad gradient element.
    *
    * @return the index
    */

@@ -1,6 +1,9 @@
 package dev.lowbit.optim;
 
-/** What a step does with a gradient that holds a NaN or an infinity. */
+/**
+ * What a step does with a gradient that holds a NaN, an infinity, or an element too large to
+ * square in float32 after the rescale ({@link CommonOptions#largestGradient()}).
+ */
 public enum NonFinitePolicy {
   /**
    * Refuse the step with a {@link NonFiniteGradientException} naming the parameter and the first

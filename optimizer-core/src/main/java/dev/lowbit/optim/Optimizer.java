@@ -361,7 +361,7 @@ public abstract class Optimizer implements AutoCloseable {
     for (int i = 0; i < order.size(); i++) {
       Parameter p = order.get(i).parameter;
       MemorySegment grad = grads.get(p.name());
-      long bad = kernels.firstNonFinite(grad, p.length(), options.threads());
+      long bad = kernels.firstBeyond(grad, p.length(), largestGradient(p), options.threads());
       if (bad >= 0) {
         if (options.nonFinitePolicy() == NonFinitePolicy.THROW) {
           throw new NonFiniteGradientException(
@@ -439,6 +439,19 @@ public abstract class Optimizer implements AutoCloseable {
       scales[i] = (float) factor[i];
     }
     return scales;
+  }
+
+  /**
+   * The largest magnitude of an element of {@code p}'s gradient a step of this optimizer accepts
+   * (by default {@link CommonOptions#largestGradient()}); larger ones, NaN and infinities go to
+   * the {@link NonFinitePolicy} before anything is written. An optimizer that hands a transformed
+   * gradient to another one returns a limit under which the inner optimizer accepts the result.
+   *
+   * @param p the parameter
+   * @return the limit
+   */
+  protected float largestGradient(Parameter p) {
+    return options.largestGradient();
   }
 
   /**

@@ -205,7 +205,8 @@ public abstract class OptimizerBuilder<B extends OptimizerBuilder<B>> {
   }
 
   /**
-   * What a step does with a NaN or infinite gradient (default {@link NonFinitePolicy#THROW}).
+   * What a step does with a NaN, infinite or too large gradient (default
+   * {@link NonFinitePolicy#THROW}; see {@link CommonOptions#largestGradient()}).
    *
    * @param policy the policy
    * @return this builder

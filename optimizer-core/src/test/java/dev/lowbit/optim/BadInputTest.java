@@ -52,8 +52,9 @@ class BadInputTest {
     float[] w = TestStates.gaussian(rnd, 4800, 0.1);
     float[] b = TestStates.gaussian(rnd, 100, 0.1);
     try (Optimizer opt = warmed(PRESETS.get(preset), NonFinitePolicy.THROW, w, b)) {
+      // The finite ones are too large to square in float32 (above 2^63, about 9.2e18).
       for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY,
-          Float.NEGATIVE_INFINITY}) {
+          Float.NEGATIVE_INFINITY, 2e19f, -1e30f}) {
         float[] g = TestStates.gaussian(rnd, 4800, 0.01);
         g[1234] = bad;
         g[4000] = Float.NaN;
@@ -64,6 +65,8 @@ class BadInputTest {
         assertEquals("w", e.parameterName());
         assertEquals(1234, e.index());
         assertTrue(e.getMessage().contains("'w'") && e.getMessage().contains("1234"),
+            e.getMessage());
+        assertTrue(e.getMessage().contains(Float.isFinite(bad) ? "too large" : "not finite"),
             e.getMessage());
         assertArrayEquals(w0, w);
         assertArrayEquals(state0, TestStates.snapshot(opt));
@@ -107,6 +110,65 @@ class BadInputTest {
       assertFalse(java.util.Arrays.equals(b0, b), "the finite tensor should have stepped");
       opt.step("w", g);
       assertEquals(2, opt.skippedSteps());
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"adamW32", "adamW8bit", "adamW4bit", "adamW4bitFactorized",
+      "sgdMomentum8bit", "sgdMomentum4bit"})
+  void aGradientTooLargeToSquareIsSkippedSoStateAndCheckpointsStayFinite(String preset)
+      throws java.io.IOException {
+    SplittableRandom rnd = new SplittableRandom(6);
+    float[] w = TestStates.gaussian(rnd, 4800, 0.1);
+    float[] b = TestStates.gaussian(rnd, 100, 0.1);
+    java.nio.file.Path file = java.nio.file.Files.createTempFile("huge", ".safetensors");
+    try (Optimizer opt = warmed(PRESETS.get(preset), NonFinitePolicy.SKIP, w, b)) {
+      float[] g = TestStates.gaussian(rnd, 4800, 0.01);
+      g[5] = 2e19f; // its square overflows float32; 9e18 (below 2^63) would be stepped
+      opt.step("w", g);
+      assertEquals(1, opt.skippedSteps());
+      for (int s = 0; s < 3; s++) {
+        opt.step("w", TestStates.gaussian(rnd, 4800, 0.01));
+      }
+      for (float x : w) {
+        assertTrue(Float.isFinite(x), "weights stay finite");
+      }
+      opt.save(file);
+      opt.load(file); // refused before: the saved second moment held an infinity
+      g[5] = 9e18f;
+      opt.step("w", g);
+      assertEquals(1, opt.skippedSteps(), "just below the limit is stepped");
+    } finally {
+      java.nio.file.Files.deleteIfExists(file);
+    }
+  }
+
+  @Test
+  void theSizeLimitFollowsTheRescaleAndTheValueClip() {
+    float[] w = new float[64];
+    float[] g = new float[64];
+    try (Optimizer opt = Optimizers.adamW32().rescaleGradient(10f).build()) {
+      opt.register("w", new long[] {64}, w);
+      for (float bad : new float[] {1e38f, 1e18f}) {
+        g[0] = bad; // times 10, above 2^63
+        NonFiniteGradientException e =
+            assertThrows(NonFiniteGradientException.class, () -> opt.step("w", g));
+        assertTrue(e.getMessage().contains("too large"), e.getMessage());
+      }
+      assertArrayEquals(new float[64], w);
+      g[0] = 9e17f;
+      opt.step("w", g);
+      assertTrue(w[0] < 0f && Float.isFinite(w[0]), "stepped: " + w[0]);
+    }
+    // An element-wise clip bounds the rescaled value itself: any finite gradient is fine.
+    java.util.Arrays.fill(w, 0f);
+    try (Optimizer opt = Optimizers.adamW32().rescaleGradient(10f).clipValue(1f).build()) {
+      opt.register("w", new long[] {64}, w);
+      g[0] = 1e38f;
+      opt.step("w", g);
+      assertTrue(w[0] < 0f && Float.isFinite(w[0]), "stepped: " + w[0]);
+      g[0] = Float.POSITIVE_INFINITY;
+      assertThrows(NonFiniteGradientException.class, () -> opt.step("w", g));
     }
   }
 

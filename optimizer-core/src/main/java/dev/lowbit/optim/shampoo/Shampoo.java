@@ -40,9 +40,9 @@ import java.util.function.Consumer;
  * <p>The base optimizer does the parameter update, so its learning rate, weight decay, clipping
  * (applied to \( \hat G \), whose norm grafting made equal to \( \|G\| \); a global norm spans
  * every tensor of one step call, as without Shampoo), non-finite policy and threads apply. A
- * gradient that is not finite is handled by that policy before any statistic is touched. A
- * statistic or root update that would not be finite is dropped (the last good one is kept) and
- * reported as a {@link PreconditionerFailure}.
+ * gradient that is not finite, or too large (see {@link #largestGradient(Parameter)}), is handled
+ * by that policy before any statistic is touched. A statistic or root update that would not be
+ * finite is dropped (the last good one is kept) and reported as a {@link PreconditionerFailure}.
  *
  * <pre>{@code
  * Optimizer shampoo = Shampoo.shampoo4bit(Optimizers.adamW4bit().learningRate(1e-3f).build())
@@ -298,6 +298,17 @@ public final class Shampoo extends Optimizer {
     } else {
       base.step(p.name(), hat);
     }
+  }
+
+  /**
+   * The base's limit divided by {@code sqrt(n)}: then the gradient's norm is within the base's
+   * limit, and so is every element of the grafted gradient handed to the base (its norm is the
+   * gradient's). The base's own check can then not fail after the statistics were updated, and
+   * no Gram product of an accepted gradient overflows float32.
+   */
+  @Override
+  protected float largestGradient(Parameter p) {
+    return (float) (base.options().largestGradient() / Math.sqrt(Math.max(1, p.length())));
   }
 
   /** Steps the base once with every preconditioned gradient of the call held back by update. */

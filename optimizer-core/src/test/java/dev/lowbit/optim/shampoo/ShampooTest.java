@@ -162,32 +162,38 @@ class ShampooTest {
 
   @Test
   void nonFiniteGradientFollowsTheBasePolicy() {
-    float[] w = randomFloats(64 * 64, 4);
-    float[] before = w.clone();
-    float[] g = randomFloats(64 * 64, 5);
-    g[77] = Float.NaN;
-    try (Shampoo opt =
-        Shampoo.shampoo4bit(Optimizers.adamW4bit().build())
-            .statisticsInterval(1)
-            .inverseRootInterval(1)
-            .build()) {
-      opt.register("w", new long[] {64, 64}, w);
-      NonFiniteGradientException e =
-          assertThrows(NonFiniteGradientException.class, () -> opt.step("w", g));
-      assertEquals("w", e.parameterName());
-      assertEquals(77, e.index());
-      assertArrayEquals(before, w);
-      assertEquals(0, opt.stepCount("w"));
-      assertEquals(0, opt.base().stepCount("w"));
-    }
-    try (Shampoo opt =
-        Shampoo.shampoo4bit(
-                Optimizers.adamW4bit().nonFinitePolicy(NonFinitePolicy.SKIP).build())
-            .build()) {
-      opt.register("w", new long[] {64, 64}, w);
-      opt.step("w", g);
-      assertEquals(1, opt.skippedSteps());
-      assertArrayEquals(before, w);
+    // NaN, and a finite value whose square overflows float32; under a rescale of 10, 1e18 too:
+    // Shampoo refuses them by its base's limit before any statistic is touched.
+    float[] bad = {Float.NaN, 2e19f, 1e18f};
+    float[] rescale = {1f, 1f, 10f};
+    for (int k = 0; k < bad.length; k++) {
+      float[] w = randomFloats(64 * 64, 4);
+      float[] before = w.clone();
+      float[] g = randomFloats(64 * 64, 5);
+      g[77] = bad[k];
+      try (Shampoo opt =
+          Shampoo.shampoo4bit(Optimizers.adamW4bit().rescaleGradient(rescale[k]).build())
+              .statisticsInterval(1)
+              .inverseRootInterval(1)
+              .build()) {
+        opt.register("w", new long[] {64, 64}, w);
+        NonFiniteGradientException e =
+            assertThrows(NonFiniteGradientException.class, () -> opt.step("w", g));
+        assertEquals("w", e.parameterName());
+        assertEquals(77, e.index());
+        assertArrayEquals(before, w);
+        assertEquals(0, opt.stepCount("w"));
+        assertEquals(0, opt.base().stepCount("w"));
+      }
+      try (Shampoo opt =
+          Shampoo.shampoo4bit(Optimizers.adamW4bit().rescaleGradient(rescale[k])
+                  .nonFinitePolicy(NonFinitePolicy.SKIP).build())
+              .build()) {
+        opt.register("w", new long[] {64, 64}, w);
+        opt.step("w", g);
+        assertEquals(1, opt.skippedSteps());
+        assertArrayEquals(before, w);
+      }
     }
   }
 
@@ -297,7 +303,11 @@ class ShampooTest {
     }
   }
 
-  /** A gradient so large that G G^T overflows float32: the statistic keeps its last value. */
+  /**
+   * A gradient so large that G G^T overflows float32: the statistic keeps its last value. (Such
+   * a gradient passes the step's size check only because the base rescales it by 1e-20: see
+   * {@link #aGradientWhoseNormTheBaseWouldRefuseIsRefusedFirst}.)
+   */
   @Test
   void overflowingStatisticIsDroppedAndReported() {
     List<PreconditionerFailure> failures = new ArrayList<>();
@@ -307,7 +317,8 @@ class ShampooTest {
       g[i] *= 1e20f;
     }
     try (Shampoo opt =
-        Shampoo.builder(Optimizers.sgdMomentum32().learningRate(1e-22f).build())
+        Shampoo.builder(
+                Optimizers.sgdMomentum32().rescaleGradient(1e-20f).learningRate(1e-2f).build())
             .statisticsInterval(1)
             .inverseRootInterval(1)
             .onPreconditionerFailure(failures::add)
@@ -318,6 +329,49 @@ class ShampooTest {
     assertEquals(2, failures.stream().filter(f -> f.what().equals("statistic")).count());
     for (float x : w) {
       assertTrue(Float.isFinite(x));
+    }
+  }
+
+  /**
+   * Grafting gives the gradient handed to the base the raw gradient's norm, so an element of it
+   * can be as large as that norm: Shampoo accepts elements up to the base's limit over
+   * {@code sqrt(n)}, so that the base never refuses what Shampoo already counted in its
+   * statistics.
+   */
+  @Test
+  void aGradientWhoseNormTheBaseWouldRefuseIsRefusedFirst() {
+    float[] w = randomFloats(16 * 8, 9);
+    float[] before = w.clone();
+    float[] g = randomFloats(16 * 8, 10);
+    for (int i = 0; i < g.length; i++) {
+      g[i] = Math.copySign(9e18f, g[i]); // each below 2^63, the norm (1e20) far above
+    }
+    float[] untouched = w.clone();
+    Supplier<Shampoo> shampoo = () ->
+        Shampoo.builder(Optimizers.sgdMomentum32().learningRate(1e-22f).build())
+            .statisticsInterval(1)
+            .inverseRootInterval(1)
+            .build();
+    try (Shampoo opt = shampoo.get(); Shampoo fresh = shampoo.get()) {
+      opt.register("w", new long[] {16, 8}, w);
+      fresh.register("w", new long[] {16, 8}, untouched);
+      NonFiniteGradientException e =
+          assertThrows(NonFiniteGradientException.class, () -> opt.step("w", g));
+      assertEquals(0, e.index());
+      assertTrue(e.getMessage().contains("too large"), e.getMessage());
+      assertEquals(0, opt.stepCount("w"));
+      assertEquals(0, opt.base().stepCount("w"));
+      assertArrayEquals(before, w);
+      // Within the limit (2^63 / sqrt(128), about 8.2e17) the step goes through, exactly as on
+      // an optimizer that never saw the refused gradient: its statistics were not touched.
+      float[] ok = randomFloats(16 * 8, 11);
+      for (int i = 0; i < ok.length; i++) {
+        ok[i] *= 1e17f;
+      }
+      opt.step("w", ok);
+      fresh.step("w", ok);
+      assertEquals(1, opt.base().stepCount("w"));
+      assertArrayEquals(untouched, w);
     }
   }
 
