@@ -138,6 +138,11 @@ class BadInputTest {
       g[5] = 9e18f;
       opt.step("w", g);
       assertEquals(1, opt.skippedSteps(), "just below the limit is stepped");
+      for (float x : w) {
+        assertTrue(Float.isFinite(x), "weights stay finite after the largest accepted value");
+      }
+      opt.save(file);
+      opt.load(file);
     } finally {
       java.nio.file.Files.deleteIfExists(file);
     }
