@@ -103,8 +103,9 @@ public abstract class LowBitBuilder<T extends LowBitBuilder<T>> extends Optimize
 
   /**
    * Sets what a step does with a NaN or infinite gradient, or one too large to square in float32
-   * after the rescale: {@link NonFinitePolicy#THROW} (the default) refuses it, naming the parameter, and leaves that parameter, its state and its
-   * gradient untouched; {@link NonFinitePolicy#SKIP} skips it and clears the gradient.
+   * after the rescale: {@link NonFinitePolicy#THROW} (the default) refuses it, naming the
+   * parameter, and leaves that parameter, its state and its gradient untouched;
+   * {@link NonFinitePolicy#SKIP} skips it and clears the gradient.
    *
    * @param policy the policy
    * @return this builder

@@ -19,9 +19,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
-import java.util.function.UnaryOperator;
 
 /**
  * A DJL {@link Optimizer} whose state LowBit keeps in float32, 8 or 4 bits: change the import and

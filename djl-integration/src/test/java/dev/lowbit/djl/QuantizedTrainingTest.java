@@ -10,8 +10,8 @@ import org.junit.jupiter.api.Test;
 /**
  * 8-bit and 4-bit AdamW train the model as well as float32 AdamW: the final loss over the whole
  * data set is within 2% of float32's (the issue's bound; the papers report parity,
- * docs/algorithms.md section 6). Both weight matrices have at least 4096 elements, so their states really are
- * quantized; the biases keep float32 state.
+ * docs/algorithms.md section 6). Both weight matrices have at least 4096 elements, so their
+ * states really are quantized; the biases keep float32 state.
  */
 class QuantizedTrainingTest {
 

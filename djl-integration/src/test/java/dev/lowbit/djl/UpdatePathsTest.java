@@ -125,7 +125,8 @@ class UpdatePathsTest {
       for (Shape other : new Shape[] {new Shape(3), new Shape(3, 2)}) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
             () -> o.update("p", weight, m.ones(other)));
-        assertTrue(e.getMessage().contains("(DJL id p)") && e.getMessage().contains(other.toString()),
+        assertTrue(
+            e.getMessage().contains("(DJL id p)") && e.getMessage().contains(other.toString()),
             e.getMessage());
         assertFalse(e.getMessage().contains("'null'"), "an unnamed tensor: " + e.getMessage());
       }

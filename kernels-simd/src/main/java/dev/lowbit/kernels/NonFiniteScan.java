@@ -4,9 +4,9 @@ import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The gradient check ({@link OptimizerKernels#firstBeyond}) over worker threads: each thread scans a contiguous range of chunks with
- * the single-threaded check, and the smallest index found wins, so the answer is the same for
- * every thread count.
+ * The gradient check ({@link OptimizerKernels#firstBeyond}) over worker threads: each thread
+ * scans a contiguous range of chunks with the single-threaded check, and the smallest index found
+ * wins, so the answer is the same for every thread count.
  */
 final class NonFiniteScan {
 

@@ -249,7 +249,8 @@ class SimdKernelsEqualityTest {
             if (!(limit >= 0f)) {
               continue;
             }
-            assertEquals(scalar.firstBeyond(seg, length, limit), simd.firstBeyond(seg, length, limit),
+            assertEquals(
+                scalar.firstBeyond(seg, length, limit), simd.firstBeyond(seg, length, limit),
                 "firstBeyond, n " + length + ", limit " + limit);
           }
         }
