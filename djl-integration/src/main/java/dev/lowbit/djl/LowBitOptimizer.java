@@ -18,6 +18,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
@@ -109,7 +110,7 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
     coreBuilder.precision(builder.precision);
     coreBuilder.minQuantizedSize(builder.minQuantizedSize);
     for (LowBitBuilder.NameOverride o : builder.overrides) {
-      coreBuilder.override(overrideOnEveryDevice(o.regex()), o.precision());
+      coreBuilder.override(onEveryDevice(o.regex()), o.precision());
     }
     coreBuilder.nonFinitePolicy(builder.nonFinitePolicy);
     coreBuilder.threads(builder.threads);
@@ -119,17 +120,22 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
   }
 
   /**
-   * The core pattern for an {@code optOverride} regex: the core matches the whole key, and a
-   * parameter's copies on other devices are keyed {@code name@device}, so the suffix is allowed.
+   * Which core keys an {@code optOverride} regex pins: a parameter's name, and its copies on
+   * other devices, keyed {@code name@device}, by the name before the suffix.
    */
-  private static String overrideOnEveryDevice(String regex) {
+  private static Predicate<String> onEveryDevice(String regex) {
+    Pattern pattern;
     try {
-      Pattern.compile(regex);
+      pattern = Pattern.compile(regex);
     } catch (PatternSyntaxException e) {
       throw new IllegalArgumentException(
           "optOverride regex '" + regex + "' is invalid: " + e.getDescription(), e);
     }
-    return "(?:" + regex + ")(?:@.+)?";
+    return key -> {
+      int device = key.lastIndexOf('@');
+      return pattern.matcher(key).matches()
+          || (device > 0 && pattern.matcher(key.substring(0, device)).matches());
+    };
   }
 
   // ------------------------------------------------------------------ the update
@@ -182,7 +188,7 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
         throw keyedById(binding, parameterId)
             ? new NonFiniteGradientException(
                 label(parameterId, weight), e.index(),
-                gradient.getAtIndex(ValueLayout.JAVA_FLOAT, e.index()))
+                gradient.getAtIndex(ValueLayout.JAVA_FLOAT, e.index()), e.limit())
             : e;
       } catch (IllegalStateException e) {
         // For example a learning rate the tracker got wrong; the core names the runtime id.

@@ -24,6 +24,7 @@ final class NonFiniteScan {
    */
   static long first(
       OptimizerKernels kernels, MemorySegment values, long length, float limit, int threads) {
+    ScalarKernels.checkLimit(limit); // also when there is nothing to scan
     AtomicLong first = new AtomicLong(Long.MAX_VALUE);
     KernelPool.splitChunks(
         ScalarKernels.chunkCount(length),

@@ -474,5 +474,6 @@ abstract class KernelContractTest {
         () -> kernels().firstBeyond(seg, length, Float.NaN));
     assertTrue(e.getMessage().contains("limit"), e.getMessage());
     assertThrows(IllegalArgumentException.class, () -> kernels().firstBeyond(seg, length, -1f));
+    assertThrows(IllegalArgumentException.class, () -> kernels().firstBeyond(seg, length, -1f, 2));
   }
 }

@@ -28,7 +28,7 @@ final class FormatPolicy {
   StateFormat[] formatsFor(Parameter p) {
     StateFormat[] chosen = null;
     for (OptimizerBuilder.StateOverride o : overrides) {
-      if (o.pattern().matcher(p.name()).matches()) {
+      if (o.names().test(p.name())) {
         chosen = o.formats() != null ? o.formats() : byPrecision.apply(o.precision());
         break;
       }

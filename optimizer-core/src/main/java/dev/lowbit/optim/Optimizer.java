@@ -361,11 +361,12 @@ public abstract class Optimizer implements AutoCloseable {
     for (int i = 0; i < order.size(); i++) {
       Parameter p = order.get(i).parameter;
       MemorySegment grad = grads.get(p.name());
-      long bad = kernels.firstBeyond(grad, p.length(), largestGradient(p), options.threads());
+      float limit = largestGradient(p);
+      long bad = kernels.firstBeyond(grad, p.length(), limit, options.threads());
       if (bad >= 0) {
         if (options.nonFinitePolicy() == NonFinitePolicy.THROW) {
           throw new NonFiniteGradientException(
-              p.name(), bad, grad.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, bad));
+              p.name(), bad, grad.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, bad), limit);
         }
         skip[i] = true;
       }

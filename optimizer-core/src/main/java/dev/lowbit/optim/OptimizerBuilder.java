@@ -3,6 +3,7 @@ package dev.lowbit.optim;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
@@ -17,7 +18,7 @@ import java.util.regex.PatternSyntaxException;
 public abstract class OptimizerBuilder<B extends OptimizerBuilder<B>> {
 
   /** A name pattern pinned to a precision or to explicit formats. */
-  record StateOverride(Pattern pattern, Precision precision, StateFormat[] formats) {}
+  record StateOverride(Predicate<String> names, Precision precision, StateFormat[] formats) {}
 
   /** Default for {@link #minQuantizedSize(long)}: docs/algorithms.md section 3. */
   public static final long DEFAULT_MIN_QUANTIZED_SIZE = 4096;
@@ -132,13 +133,28 @@ public abstract class OptimizerBuilder<B extends OptimizerBuilder<B>> {
    * @return this builder
    */
   public B override(String regex, Precision precision) {
+    return override(compile(regex).asMatchPredicate(), precision);
+  }
+
+  /**
+   * Pins every parameter whose name satisfies {@code names} to a precision, whatever its size;
+   * for rules a regular expression does not express (an integration, for example, that keys a
+   * parameter's extra copies {@code name@device} and matches the name alone). Overrides of both
+   * kinds apply in the order added; the first that matches wins.
+   *
+   * @param names tells, from a parameter's registered name, whether the override applies
+   * @param precision the precision for those parameters
+   * @return this builder
+   */
+  public B override(Predicate<String> names, Precision precision) {
+    Objects.requireNonNull(names, "override names");
     Objects.requireNonNull(precision, "override precision");
-    overrides.add(new StateOverride(compile(regex), precision, null));
+    overrides.add(new StateOverride(names, precision, null));
     return self();
   }
 
   B overrideFormats(String regex, StateFormat[] formats) {
-    overrides.add(new StateOverride(compile(regex), null, formats));
+    overrides.add(new StateOverride(compile(regex).asMatchPredicate(), null, formats));
     return self();
   }
 

@@ -70,6 +70,21 @@ class StateBytesTest {
     }
   }
 
+  @Test
+  void aPredicateOverrideAppliesInOrderWithTheRegexOnes() {
+    try (Adam opt = Optimizers.adamW8bit()
+        .override(name -> name.endsWith("@gpu1"), Precision.FP32)
+        .override("w.*", Precision.FOUR_BIT).build()) {
+      opt.register("w@gpu1", new long[] {64, 128}, new float[64 * 128]);
+      opt.register("w", new long[] {64, 128}, new float[64 * 128]);
+      opt.register("x", new long[] {64, 128}, new float[64 * 128]);
+      assertEquals(List.of(StateFormat.float32(), StateFormat.float32()),
+          opt.stateFormats("w@gpu1"), "the predicate came first");
+      assertEquals(Precision.FOUR_BIT.firstMoment(), opt.stateFormats("w").get(0));
+      assertEquals(Precision.BLOCKWISE_8BIT.firstMoment(), opt.stateFormats("x").get(0));
+    }
+  }
+
   /**
    * Rank-1 state of a tensor above rank 2 holds codes and one max vector per dimension only: the
    * per-row scales of the kernel's (product of leading dims) x (last dim) view are per-step

@@ -301,14 +301,17 @@ public final class Shampoo extends Optimizer {
   }
 
   /**
-   * The base's limit divided by {@code sqrt(n)}: then the gradient's norm is within the base's
-   * limit, and so is every element of the grafted gradient handed to the base (its norm is the
-   * gradient's). The base's own check can then not fail after the statistics were updated, and
-   * no Gram product of an accepted gradient overflows float32.
+   * The base's limit divided by {@code sqrt(n)}, less 1/1024: then the gradient's norm is within
+   * the base's limit, and so is every element of the grafted gradient handed to the base (its
+   * norm is the gradient's; the margin covers grafting's rounding, a few float32 ulps). The base's
+   * own check can then not fail after the statistics were updated. Unless the base clips element
+   * by element (which lifts its limit to "finite"), no Gram product of an accepted gradient
+   * overflows float32 either.
    */
   @Override
   protected float largestGradient(Parameter p) {
-    return (float) (base.options().largestGradient() / Math.sqrt(Math.max(1, p.length())));
+    double n = Math.max(1, p.length());
+    return (float) (base.options().largestGradient() / Math.sqrt(n) * (1 - 0x1p-10));
   }
 
   /** Steps the base once with every preconditioned gradient of the call held back by update. */

@@ -375,6 +375,30 @@ class ShampooTest {
     }
   }
 
+  /**
+   * A gradient at Shampoo's limit whose grafted form concentrates in one element: with a base
+   * rescale that is not a power of two, a limit rounded up would let that element round past
+   * the base's own limit, and the base refuse a step whose statistics Shampoo had updated.
+   */
+  @Test
+  void aGradientAtTheLimitIsNeverRefusedByTheBase() {
+    for (boolean globalClip : new boolean[] {false, true}) {
+      Optimizer base = Optimizers.sgd().momentum(0f).learningRate(1e-30f)
+          .rescaleGradient(1.004386f).clipGlobalNorm(globalClip ? 1e30f : 0f).build();
+      try (Shampoo opt = Shampoo.builder(base)
+              .statisticsInterval(1).inverseRootInterval(2).epsilon(1e-30).build()) {
+        opt.register("w", new long[] {2, 3}, new float[6]);
+        opt.step("w", new float[] {1, 0, 0, 0, 0, 0});
+        opt.step("w", new float[] {0, 1, 0, 0, 0, 0});
+        float[] atLimit = new float[6];
+        java.util.Arrays.fill(atLimit, opt.largestGradient(opt.parameter("w")));
+        opt.step("w", atLimit);
+        assertEquals(3, opt.stepCount("w"), "global clip " + globalClip);
+        assertEquals(3, opt.base().stepCount("w"), "global clip " + globalClip);
+      }
+    }
+  }
+
   /** The largest block size is one block per side, like any size above the matrix's. */
   @Test
   void maxPreconditionerDimOfIntMaxStepsLikeOneBlock() {
