@@ -1,6 +1,7 @@
 package dev.lowbit.kernels;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Objects;
 
 /**
  * A second moment kept factorized, Adafactor-style, for a tensor viewed as {@code batch}
@@ -32,4 +33,38 @@ import java.lang.foreign.MemorySegment;
  */
 public record FactorizedMoment(
     long batch, long rows, long cols, MemorySegment rowStats, MemorySegment colStats)
-    implements MomentState {}
+    implements MomentState {
+
+  /**
+   * Checks the dimensions and that no component is null. The segment sizes are checked by the
+   * optimizer that owns them.
+   *
+   * @param batch number of matrices, {@code >= 0}
+   * @param rows rows of each matrix, {@code >= 0}
+   * @param cols columns of each matrix, {@code >= 0}
+   * @param rowStats the row statistics
+   * @param colStats the column statistics
+   * @throws IllegalArgumentException if a dimension is negative or {@code batch * rows * cols}
+   *     overflows a long
+   */
+  public FactorizedMoment {
+    Objects.requireNonNull(rowStats, "rowStats");
+    Objects.requireNonNull(colStats, "colStats");
+    checkDimensions(batch, rows, cols);
+  }
+
+  /** Fails unless every dimension is {@code >= 0} and their product fits a long. */
+  private static void checkDimensions(long batch, long rows, long cols) {
+    if (batch < 0 || rows < 0 || cols < 0) {
+      String name = batch < 0 ? "batch" : rows < 0 ? "rows" : "cols";
+      long value = batch < 0 ? batch : rows < 0 ? rows : cols;
+      throw new IllegalArgumentException(name + " must be >= 0, got " + value);
+    }
+    try {
+      Math.multiplyExact(Math.multiplyExact(batch, rows), cols);
+    } catch (ArithmeticException e) {
+      throw new IllegalArgumentException(
+          "batch * rows * cols overflows a long: " + batch + " * " + rows + " * " + cols, e);
+    }
+  }
+}

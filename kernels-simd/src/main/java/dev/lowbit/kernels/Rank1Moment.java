@@ -2,6 +2,7 @@ package dev.lowbit.kernels;
 
 import dev.lowbit.quant.CodeBook;
 import java.lang.foreign.MemorySegment;
+import java.util.Objects;
 
 /**
  * A moment quantized with rank-1 normalization over a {@code rows x cols} view of the tensor
@@ -28,4 +29,33 @@ import java.lang.foreign.MemorySegment;
 public record Rank1Moment(
     CodeBook book, long rows, long cols, MemorySegment codes, MemorySegment rowScales,
     MemorySegment colScales)
-    implements MomentState {}
+    implements MomentState {
+
+  /**
+   * Checks the dimensions and that no component is null. The segment sizes are checked by the
+   * optimizer that owns them.
+   *
+   * @param book the code book
+   * @param rows rows of the view, {@code >= 0}
+   * @param cols columns of the view, {@code >= 0}
+   * @param codes the packed codes
+   * @param rowScales the row scales
+   * @param colScales the column scales
+   * @throws IllegalArgumentException if {@code rows} or {@code cols} is negative or
+   *     {@code rows * cols} overflows a long
+   */
+  public Rank1Moment {
+    Objects.requireNonNull(book, "book");
+    Objects.requireNonNull(codes, "codes");
+    Objects.requireNonNull(rowScales, "rowScales");
+    Objects.requireNonNull(colScales, "colScales");
+    if (rows < 0 || cols < 0) {
+      throw new IllegalArgumentException(
+          (rows < 0 ? "rows" : "cols") + " must be >= 0, got " + (rows < 0 ? rows : cols));
+    }
+    if (cols != 0 && rows > Long.MAX_VALUE / cols) {
+      throw new IllegalArgumentException(
+          "rows * cols overflows a long: " + rows + " * " + cols);
+    }
+  }
+}

@@ -1,0 +1,65 @@
+package dev.lowbit.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lowbit.quant.CodeBook;
+import java.lang.foreign.MemorySegment;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The moment records refuse the parameters their javadoc rules out, naming them. */
+class MomentStateTest {
+  private static final MemorySegment BYTES = MemorySegment.ofArray(new byte[64]);
+  private static final MemorySegment FLOATS = MemorySegment.ofArray(new float[64]);
+
+  @ParameterizedTest
+  @ValueSource(ints = {-64, 0, 1, 16, 31, 48, 96, 100, 8192, 1 << 30})
+  void aBlockSizeThatIsNotAPowerOfTwoFrom32To4096IsRefused(int blockSize) {
+    assertMessage("blockSize", () -> new BlockwiseMoment(CodeBook.LINEAR_4, blockSize, BYTES, FLOATS));
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {32, 64, 128, 256, 512, 1024, 2048, 4096})
+  void everyDocumentedBlockSizeIsAccepted(int blockSize) {
+    new BlockwiseMoment(CodeBook.LINEAR_4, blockSize, BYTES, FLOATS);
+  }
+
+  @Test
+  void negativeOrOverflowingDimensionsAreRefused() {
+    assertMessage("rows", () -> new Rank1Moment(CodeBook.LINEAR_4, -1, 4, BYTES, FLOATS, FLOATS));
+    assertMessage("cols", () -> new Rank1Moment(CodeBook.LINEAR_4, 4, -1, BYTES, FLOATS, FLOATS));
+    assertMessage("rows * cols", () ->
+        new Rank1Moment(CodeBook.LINEAR_4, 1L << 32, 1L << 32, BYTES, FLOATS, FLOATS));
+    new Rank1Moment(CodeBook.LINEAR_4, 0, 5, BYTES, FLOATS, FLOATS);
+    new Rank1Moment(CodeBook.LINEAR_4, Long.MAX_VALUE, 0, BYTES, FLOATS, FLOATS);
+    assertMessage("batch", () -> new FactorizedMoment(-1, 2, 2, FLOATS, FLOATS));
+    assertMessage("rows", () -> new FactorizedMoment(1, -2, 2, FLOATS, FLOATS));
+    assertMessage("cols", () -> new FactorizedMoment(1, 2, -2, FLOATS, FLOATS));
+    assertMessage("batch * rows * cols", () ->
+        new FactorizedMoment(1L << 20, 1L << 20, 1L << 30, FLOATS, FLOATS));
+    new FactorizedMoment(0, 3, 3, FLOATS, FLOATS);
+  }
+
+  @Test
+  void nullComponentsAreNamed() {
+    assertNull("book", () -> new BlockwiseMoment(null, 32, BYTES, FLOATS));
+    assertNull("codes", () -> new BlockwiseMoment(CodeBook.LINEAR_4, 32, null, FLOATS));
+    assertNull("scales", () -> new BlockwiseMoment(CodeBook.LINEAR_4, 32, BYTES, null));
+    assertNull("colScales", () -> new Rank1Moment(CodeBook.LINEAR_4, 2, 2, BYTES, FLOATS, null));
+    assertNull("rowStats", () -> new FactorizedMoment(1, 2, 2, null, FLOATS));
+    assertNull("values", () -> new Fp32Moment(null));
+  }
+
+  private static void assertMessage(String fragment, Executable call) {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
+    assertTrue(e.getMessage().contains(fragment), "'" + fragment + "' not in: " + e.getMessage());
+  }
+
+  private static void assertNull(String name, Executable call) {
+    NullPointerException e = assertThrows(NullPointerException.class, call);
+    assertTrue(name.equals(e.getMessage()), "'" + name + "' is not: " + e.getMessage());
+  }
+}
