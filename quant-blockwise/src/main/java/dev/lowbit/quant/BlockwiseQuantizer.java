@@ -14,8 +14,8 @@ import java.util.Objects;
  * x̂_i     = book.value(code_i) · scale_k
  * </pre>
  * Codes are packed as described in {@link PackedCodes}; scales are float32 in native byte order.
- * Inputs are checked (sizes, then finiteness) before anything is written, so a rejected call
- * leaves codes and scales as they were.
+ * Inputs are checked (sizes, read-only outputs, then finiteness) before anything is written, so a
+ * rejected call leaves codes and scales as they were.
  */
 public final class BlockwiseQuantizer {
   private BlockwiseQuantizer() {}
@@ -30,8 +30,9 @@ public final class BlockwiseQuantizer {
    * @param codes at least {@link PackedCodes#byteSize} bytes; receives the codes
    * @param scales at least {@code ceil(length / blockSize)} floats; receives the scales
    * @param rounding nearest or stochastic
-   * @throws IllegalArgumentException if a size is wrong or {@code src} holds NaN or infinity
-   *     (the message names the first bad index)
+   * @throws IllegalArgumentException if a size is wrong, {@code codes} or {@code scales} is
+   *     read-only, or {@code src} holds NaN or infinity (the message names the first bad index);
+   *     nothing is written then
    */
   public static void quantize(
       CodeBook book, int blockSize, MemorySegment src, long length, MemorySegment codes,
@@ -54,8 +55,8 @@ public final class BlockwiseQuantizer {
    * @param firstBlock the first block to quantize
    * @param blockCount how many blocks
    * @param rounding nearest or stochastic
-   * @throws IllegalArgumentException if a size or the block range is wrong, or the range holds a
-   *     non-finite value
+   * @throws IllegalArgumentException if a size or the block range is wrong, {@code codes} or
+   *     {@code scales} is read-only, or the range holds a non-finite value; nothing is written then
    */
   public static void quantizeBlocks(
       CodeBook book, int blockSize, MemorySegment src, long length, MemorySegment codes,
@@ -63,6 +64,8 @@ public final class BlockwiseQuantizer {
     Objects.requireNonNull(book, "book");
     Objects.requireNonNull(rounding, "rounding");
     long blocks = checkSizes(book, blockSize, "src", src, length, codes, scales);
+    Checks.writable("codes", codes);
+    Checks.writable("scales", scales);
     if (firstBlock < 0 || blockCount < 0 || firstBlock > blocks - blockCount) {
       throw new IllegalArgumentException(
           "blocks [" + firstBlock + ", " + firstBlock + " + " + blockCount + ") are outside the "
@@ -92,14 +95,15 @@ public final class BlockwiseQuantizer {
    * @param scales the block scales
    * @param length the element count
    * @param dst at least {@code length} floats; receives the values
-   * @throws IllegalArgumentException if a size is wrong or a code is not an entry of the book;
-   *     nothing is written then
+   * @throws IllegalArgumentException if a size is wrong, {@code dst} is read-only or a code is not
+   *     an entry of the book; nothing is written then
    */
   public static void dequantize(
       CodeBook book, int blockSize, MemorySegment codes, MemorySegment scales, long length,
       MemorySegment dst) {
     Objects.requireNonNull(book, "book");
     checkSizes(book, blockSize, "dst", dst, length, codes, scales);
+    Checks.writable("dst", dst);
     Checks.codesInRange(book, codes, length);
     long blocks = Normalization.blockWise(blockSize).blockCount(length);
     for (long k = 0; k < blocks; k++) {
@@ -118,7 +122,8 @@ public final class BlockwiseQuantizer {
    * @param codes receives the codes
    * @param scale at least one float; receives the scale
    * @param rounding nearest or stochastic
-   * @throws IllegalArgumentException if a size is wrong or {@code src} holds NaN or infinity
+   * @throws IllegalArgumentException if a size is wrong, {@code codes} or {@code scale} is
+   *     read-only, or {@code src} holds NaN or infinity; nothing is written then
    */
   public static void quantizePerTensor(
       CodeBook book, MemorySegment src, long length, MemorySegment codes, MemorySegment scale,
@@ -126,6 +131,8 @@ public final class BlockwiseQuantizer {
     Objects.requireNonNull(book, "book");
     Objects.requireNonNull(rounding, "rounding");
     checkPerTensorSizes(book, "src", src, length, codes, scale);
+    Checks.writable("codes", codes);
+    Checks.writable("scale", scale);
     Checks.finite("src", src, 0, length);
     float s = absMax(src, 0, length);
     scale.setAtIndex(Checks.FLOAT, 0, s);
@@ -141,13 +148,14 @@ public final class BlockwiseQuantizer {
    * @param scale the single scale
    * @param length the element count
    * @param dst receives the values
-   * @throws IllegalArgumentException if a size is wrong or a code is not an entry of the book;
-   *     nothing is written then
+   * @throws IllegalArgumentException if a size is wrong, {@code dst} is read-only or a code is not
+   *     an entry of the book; nothing is written then
    */
   public static void dequantizePerTensor(
       CodeBook book, MemorySegment codes, MemorySegment scale, long length, MemorySegment dst) {
     Objects.requireNonNull(book, "book");
     checkPerTensorSizes(book, "dst", dst, length, codes, scale);
+    Checks.writable("dst", dst);
     Checks.codesInRange(book, codes, length);
     decodeRange(book, codes, dst, 0, length, scale.getAtIndex(Checks.FLOAT, 0));
   }

@@ -20,6 +20,17 @@ final class Checks {
     }
   }
 
+  /**
+   * Fails if {@code segment} is read-only: an output is checked with the other arguments, so
+   * that a call that cannot write all of its outputs writes none of them.
+   */
+  static void writable(String parameter, MemorySegment segment) {
+    Objects.requireNonNull(segment, parameter);
+    if (segment.isReadOnly()) {
+      throw new IllegalArgumentException(parameter + " is read-only: it receives the output");
+    }
+  }
+
   /** Fails unless {@code segment} holds exactly {@code bytes} bytes. */
   static void exactly(String parameter, MemorySegment segment, long bytes) {
     Objects.requireNonNull(segment, parameter);

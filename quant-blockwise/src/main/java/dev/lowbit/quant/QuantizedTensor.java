@@ -16,7 +16,7 @@ import java.util.Objects;
  * </pre>
  * where {@code scale_i} comes from the {@link Normalization} (see {@link BlockwiseQuantizer} and
  * {@link Rank1Quantizer} for the exact rules). A rejected {@code quantize} (wrong size, NaN or
- * infinity in the input) leaves codes and scales as they were.
+ * infinity in the input, read-only codes or scales) leaves codes and scales as they were.
  *
  * <p>Not thread-safe: one writer at a time.
  */
@@ -95,8 +95,9 @@ public final class QuantizedTensor {
    * @param book the code book
    * @param normalization the normalization
    * @param shape the dimensions
-   * @param codes exactly {@link #codeBytes} bytes
-   * @param scales exactly {@code 4 · scaleCount} bytes
+   * @param codes exactly {@link #codeBytes} bytes; may be read-only, then the tensor can be
+   *     dequantized but {@code quantize} refuses, naming {@code codes}
+   * @param scales exactly {@code 4 · scaleCount} bytes; may be read-only, as {@code codes}
    * @return the tensor
    * @throws IllegalArgumentException if a segment has the wrong size
    */
@@ -116,7 +117,8 @@ public final class QuantizedTensor {
    *
    * @param src exactly {@link #length()} float32 values (heap or native)
    * @throws IllegalArgumentException if {@code src} has the wrong size or holds NaN or infinity
-   *     (the message names the first bad index); the tensor is unchanged then
+   *     (the message names the first bad index), or the tensor's codes or scales are read-only
+   *     (as after {@link #wrap} of read-only segments); the tensor is unchanged then
    */
   public void quantize(MemorySegment src) {
     quantize(src, Rounding.NEAREST);
@@ -128,7 +130,8 @@ public final class QuantizedTensor {
    * @param src exactly {@link #length()} float32 values (heap or native)
    * @param rounding nearest or stochastic
    * @throws IllegalArgumentException if {@code src} has the wrong size or holds NaN or infinity
-   *     (the message names the first bad index); the tensor is unchanged then
+   *     (the message names the first bad index), or the tensor's codes or scales are read-only
+   *     (as after {@link #wrap} of read-only segments); the tensor is unchanged then
    */
   public void quantize(MemorySegment src, Rounding rounding) {
     Checks.exactly("src", src, Math.multiplyExact(length, 4L));
@@ -155,8 +158,8 @@ public final class QuantizedTensor {
    * Decodes every element into {@code dst}.
    *
    * @param dst exactly {@link #length()} floats (heap or native)
-   * @throws IllegalArgumentException if {@code dst} has the wrong size, or a stored code is not an
-   *     entry of the book (a damaged state); nothing is written then
+   * @throws IllegalArgumentException if {@code dst} has the wrong size or is read-only, or a
+   *     stored code is not an entry of the book (a damaged state); nothing is written then
    */
   public void dequantize(MemorySegment dst) {
     Checks.exactly("dst", dst, Math.multiplyExact(length, 4L));

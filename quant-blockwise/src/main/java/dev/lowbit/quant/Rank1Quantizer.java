@@ -31,8 +31,9 @@ public final class Rank1Quantizer {
    * @param codes receives the packed codes
    * @param scales receives the {@code sum(shape)} max vectors
    * @param rounding nearest or stochastic
-   * @throws IllegalArgumentException if the rank is below 2, a size is wrong, or {@code src} holds
-   *     NaN or infinity (the message names the first bad index); nothing is written then
+   * @throws IllegalArgumentException if the rank is below 2, a size is wrong, {@code codes} or
+   *     {@code scales} is read-only, or {@code src} holds NaN or infinity (the message names the
+   *     first bad index); nothing is written then
    */
   public static void quantize(
       CodeBook book, long[] shape, MemorySegment src, MemorySegment codes, MemorySegment scales,
@@ -40,6 +41,8 @@ public final class Rank1Quantizer {
     Objects.requireNonNull(book, "book");
     Objects.requireNonNull(rounding, "rounding");
     long length = checkSizes(book, shape, "src", src, codes, scales);
+    Checks.writable("codes", codes);
+    Checks.writable("scales", scales);
     Checks.finite("src", src, 0, length);
     long[] offsets = offsets(shape);
     scales.asSlice(0, offsets[shape.length] * 4L).fill((byte) 0);
@@ -71,13 +74,14 @@ public final class Rank1Quantizer {
    * @param codes the packed codes
    * @param scales the {@code sum(shape)} max vectors
    * @param dst receives the {@code prod(shape)} values
-   * @throws IllegalArgumentException if the rank is below 2, a size is wrong or a code is not an
-   *     entry of the book; nothing is written then
+   * @throws IllegalArgumentException if the rank is below 2, a size is wrong, {@code dst} is
+   *     read-only or a code is not an entry of the book; nothing is written then
    */
   public static void dequantize(
       CodeBook book, long[] shape, MemorySegment codes, MemorySegment scales, MemorySegment dst) {
     Objects.requireNonNull(book, "book");
     long length = checkSizes(book, shape, "dst", dst, codes, scales);
+    Checks.writable("dst", dst);
     Checks.codesInRange(book, codes, length);
     long[] offsets = offsets(shape);
     long[] index = new long[shape.length];

@@ -135,6 +135,43 @@ class BadInputTest {
     }
   }
 
+  @Test
+  void aReadOnlyOutputIsRefusedByNameBeforeAnythingIsWritten() {
+    float[] x = StochasticRoundingTest.gaussian(300, 3);
+    MemorySegment src = MemorySegment.ofArray(x);
+    for (Normalization n : QuantCase.NORMALIZATIONS) {
+      QuantizedTensor original = QuantizedTensor.allocate(CodeBook.DE1_SIGNED_4, n, 20, 15);
+      original.quantize(StochasticRoundingTest.gaussian(300, 4));
+      byte[] codes = original.codes().toArray(ValueLayout.JAVA_BYTE);
+      byte[] scales = original.scales().toArray(ValueLayout.JAVA_BYTE);
+      // Read-only codes: scales must stay as they were (they were written first before).
+      MemorySegment writableScales = MemorySegment.ofArray(scales.clone());
+      QuantizedTensor roCodes = QuantizedTensor.wrap(CodeBook.DE1_SIGNED_4, n, new long[] {20, 15},
+          MemorySegment.ofArray(codes.clone()).asReadOnly(), writableScales);
+      assertMessage("codes is read-only", () -> roCodes.quantize(src));
+      assertArrayEquals(scales, writableScales.toArray(ValueLayout.JAVA_BYTE), n.label());
+      // Read-only scales: codes must stay as they were.
+      MemorySegment writableCodes = MemorySegment.ofArray(codes.clone());
+      QuantizedTensor roScales = QuantizedTensor.wrap(CodeBook.DE1_SIGNED_4, n, new long[] {20, 15},
+          writableCodes, MemorySegment.ofArray(scales.clone()).asReadOnly());
+      assertMessage(n instanceof Normalization.PerTensor ? "scale is read-only" : "scales is read-only",
+          () -> roScales.quantize(src));
+      assertArrayEquals(codes, writableCodes.toArray(ValueLayout.JAVA_BYTE), n.label());
+      // A read-only tensor still decodes; a read-only destination is named.
+      assertArrayEquals(original.dequantize(), roCodes.dequantize(), 0f);
+      assertMessage("dst is read-only",
+          () -> original.dequantize(MemorySegment.ofArray(new float[300]).asReadOnly()));
+    }
+    MemorySegment codes = MemorySegment.ofArray(new byte[150]);
+    MemorySegment scales = MemorySegment.ofArray(new float[35]);
+    assertMessage("codes is read-only", () -> BlockwiseQuantizer.quantizeBlocks(CodeBook.LINEAR_4,
+        32, src, 300, codes.asReadOnly(), scales, 0, 10, Rounding.NEAREST));
+    assertMessage("scales is read-only", () -> Rank1Quantizer.quantize(CodeBook.LINEAR_4,
+        new long[] {20, 15}, src, codes, scales.asReadOnly(), Rounding.NEAREST));
+    assertArrayEquals(new byte[150], codes.toArray(ValueLayout.JAVA_BYTE));
+    assertArrayEquals(new float[35], scales.toArray(ValueLayout.JAVA_FLOAT));
+  }
+
   private static void assertMessage(String fragment, org.junit.jupiter.api.function.Executable call) {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
     assertTrue(e.getMessage().contains(fragment), "'" + fragment + "' not in: " + e.getMessage());
