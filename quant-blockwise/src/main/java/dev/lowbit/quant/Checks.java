@@ -31,6 +31,20 @@ final class Checks {
     }
   }
 
+  /**
+   * The byte size of {@code count} floats.
+   *
+   * @param what what the floats are, for the message (for example {@code "scales"})
+   * @throws IllegalArgumentException if that byte count overflows a long
+   */
+  static long floatBytes(String what, long count) {
+    if (count > Long.MAX_VALUE / Float.BYTES) {
+      throw new IllegalArgumentException(
+          what + ": " + count + " floats are more bytes than a long can count");
+    }
+    return count * Float.BYTES;
+  }
+
   /** Fails unless {@code segment} holds exactly {@code bytes} bytes. */
   static void exactly(String parameter, MemorySegment segment, long bytes) {
     Objects.requireNonNull(segment, parameter);

@@ -1,5 +1,7 @@
 package dev.lowbit.quant;
 
+import java.util.Arrays;
+
 /**
  * Where the scale of each element comes from. The quantized value of {@code x} is
  * {@code book.encode(x / scale)} (or {@code book.encode(0f)} when the scale is 0) and it decodes to
@@ -73,7 +75,8 @@ public sealed interface Normalization
    *
    * @param shape the tensor's dimensions (each {@code >= 0})
    * @return the scale count
-   * @throws IllegalArgumentException if a dimension is negative or the element count overflows
+   * @throws IllegalArgumentException if a dimension is negative, or the element count or (rank-1)
+   *     the sum of the dimensions overflows a long
    */
   long scaleCount(long[] shape);
 
@@ -109,13 +112,19 @@ public sealed interface Normalization
     }
 
     /**
-     * The number of blocks for {@code length} elements: {@code ceil(length / blockSize)}.
+     * The number of blocks for {@code length} elements: {@code ceil(length / blockSize)}, for
+     * every {@code length} up to {@code Long.MAX_VALUE}.
      *
-     * @param length the element count
+     * @param length the element count ({@code >= 0})
      * @return the block count
+     * @throws IllegalArgumentException if {@code length} is negative
      */
     public long blockCount(long length) {
-      return (length + blockSize - 1) / blockSize;
+      if (length < 0) {
+        throw new IllegalArgumentException("length must be >= 0, got " + length);
+      }
+      // Not (length + blockSize - 1) / blockSize: that overflows for lengths near Long.MAX_VALUE.
+      return length / blockSize + (length % blockSize == 0 ? 0 : 1);
     }
 
     @Override
@@ -149,7 +158,12 @@ public sealed interface Normalization
       Shapes.elementCount(shape);
       long sum = 0;
       for (long d : shape) {
-        sum = Math.addExact(sum, d);
+        if (d > Long.MAX_VALUE - sum) {
+          throw new IllegalArgumentException(
+              "shape " + Arrays.toString(shape)
+                  + ": the rank-1 scale count (the sum of the dimensions) overflows a long");
+        }
+        sum += d;
       }
       return sum;
     }

@@ -84,7 +84,8 @@ public final class QuantizedTensor {
     long[] dims = shape.clone();
     Normalization effective = Objects.requireNonNull(normalization, "normalization").resolve(dims);
     long codeBytes = PackedCodes.byteSize(book.bits(), Shapes.elementCount(dims));
-    long scaleBytes = Math.multiplyExact(effective.scaleCount(dims), 4L);
+    long scaleBytes =
+        Checks.floatBytes("shape " + Arrays.toString(dims) + ": scales", effective.scaleCount(dims));
     return new QuantizedTensor(
         book, effective, dims, arena.allocate(codeBytes, 1), arena.allocate(scaleBytes, 4));
   }
@@ -108,7 +109,7 @@ public final class QuantizedTensor {
     long[] dims = shape.clone();
     Normalization effective = Objects.requireNonNull(normalization, "normalization").resolve(dims);
     Checks.exactly("codes", codes, PackedCodes.byteSize(book.bits(), Shapes.elementCount(dims)));
-    Checks.exactly("scales", scales, Math.multiplyExact(effective.scaleCount(dims), 4L));
+    Checks.exactly("scales", scales, Checks.floatBytes("scales", effective.scaleCount(dims)));
     return new QuantizedTensor(book, effective, dims, codes, scales);
   }
 
@@ -215,11 +216,24 @@ public final class QuantizedTensor {
    * @param normalization the normalization
    * @param shape the dimensions
    * @return bytes of codes and scales
+   * @throws IllegalArgumentException if the shape is invalid or a size overflows a long (the
+   *     message says which)
    */
   public static long byteSize(CodeBook book, Normalization normalization, long... shape) {
-    long[] dims = shape.clone();
-    long scaleBytes = Math.multiplyExact(normalization.resolve(dims).scaleCount(dims), 4L);
-    return Math.addExact(codeBytes(book, Shapes.elementCount(dims)), scaleBytes);
+    Objects.requireNonNull(book, "book");
+    Objects.requireNonNull(normalization, "normalization");
+    long[] dims = Objects.requireNonNull(shape, "shape").clone();
+    long codeBytes = codeBytes(book, Shapes.elementCount(dims));
+    long scaleBytes =
+        Checks.floatBytes(
+            "shape " + Arrays.toString(dims) + ": scales",
+            normalization.resolve(dims).scaleCount(dims));
+    if (codeBytes > Long.MAX_VALUE - scaleBytes) {
+      throw new IllegalArgumentException(
+          "shape " + Arrays.toString(dims) + ": the state size (" + codeBytes + " code bytes + "
+              + scaleBytes + " scale bytes) overflows a long");
+    }
+    return codeBytes + scaleBytes;
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.lowbit.quant;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -105,6 +106,33 @@ class BadInputTest {
         MemorySegment.ofArray(new float[64]), Rounding.NEAREST));
     assertMessage("too large for the heap",
         () -> QuantizedTensor.allocate(CodeBook.DYNAMIC_SIGNED_8, Normalization.blockWise(256), 1L << 32));
+  }
+
+  @Test
+  void countsNearLongMaxValueAreExactOrRefusedByName() {
+    long max = Long.MAX_VALUE;
+    Normalization.BlockWise b32 = Normalization.blockWise(32);
+    assertEquals(max / 32 + 1, b32.blockCount(max));
+    assertEquals(max / 32 + 1, b32.scaleCount(new long[] {max}));
+    assertEquals(max / 4096 + 1, Normalization.blockWise(4096).blockCount(max));
+    assertEquals(max / 32, b32.blockCount(max - 31)); // 2^63 - 32: whole blocks only
+    assertEquals(0, b32.blockCount(0));
+    assertEquals(1, b32.blockCount(1));
+    assertEquals(1, b32.blockCount(32));
+    assertEquals(2, b32.blockCount(33));
+    assertMessage("length must be >= 0, got -5", () -> b32.blockCount(-5));
+    assertMessage("sum of the dimensions",
+        () -> Normalization.rank1().scaleCount(new long[] {1, max}));
+    assertEquals(max / 128 + 1, Normalization.rank1().scaleCount(new long[] {max}));
+    // Codes of 2^63 - 1 bytes plus 2^60 bytes of scales: more than a long counts.
+    assertMessage("state size",
+        () -> QuantizedTensor.byteSize(CodeBook.DYNAMIC_SIGNED_8, b32, max));
+    assertMessage("scales", () -> QuantizedTensor.byteSize(
+        CodeBook.LINEAR_4, Normalization.rank1(), 1, max / 2));
+    assertEquals(max / 2 + 1 + (max / 32 + 1) * 4,
+        QuantizedTensor.byteSize(CodeBook.LINEAR_4, b32, max));
+    assertMessage("scales", () -> QuantizedTensor.allocate(
+        CodeBook.LINEAR_4, Normalization.rank1(), java.lang.foreign.Arena.global(), 1, max / 2));
   }
 
   @Test
