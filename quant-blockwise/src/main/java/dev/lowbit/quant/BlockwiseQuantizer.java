@@ -202,9 +202,9 @@ public final class BlockwiseQuantizer {
       MemorySegment codes, MemorySegment scales) {
     Checks.length(length);
     long blocks = Normalization.blockWise(blockSize).blockCount(length);
-    Checks.atLeast(valuesName, values, Math.multiplyExact(length, 4L));
+    Checks.atLeastFloats(valuesName, values, length);
     Checks.atLeast("codes", codes, PackedCodes.byteSize(book.bits(), length));
-    Checks.atLeast("scales", scales, Math.multiplyExact(blocks, 4L));
+    Checks.atLeastFloats("scales", scales, blocks);
     return blocks;
   }
 
@@ -212,7 +212,7 @@ public final class BlockwiseQuantizer {
       CodeBook book, String valuesName, MemorySegment values, long length, MemorySegment codes,
       MemorySegment scale) {
     Checks.length(length);
-    Checks.atLeast(valuesName, values, Math.multiplyExact(length, 4L));
+    Checks.atLeastFloats(valuesName, values, length);
     Checks.atLeast("codes", codes, PackedCodes.byteSize(book.bits(), length));
     Checks.atLeast("scale", scale, 4L);
   }

@@ -45,6 +45,31 @@ final class Checks {
     return count * Float.BYTES;
   }
 
+  /**
+   * Fails unless {@code segment} holds at least {@code count} floats; a count whose byte size
+   * overflows a long is more than any segment holds.
+   */
+  static void atLeastFloats(String parameter, MemorySegment segment, long count) {
+    Objects.requireNonNull(segment, parameter);
+    if (count > Long.MAX_VALUE / Float.BYTES) {
+      throw new IllegalArgumentException(
+          parameter + " is too small: needs " + count
+              + " floats (more bytes than a long can count), has " + segment.byteSize() + " bytes");
+    }
+    atLeast(parameter, segment, count * Float.BYTES);
+  }
+
+  /** Fails unless {@code segment} holds exactly {@code count} floats. */
+  static void exactlyFloats(String parameter, MemorySegment segment, long count) {
+    Objects.requireNonNull(segment, parameter);
+    if (count > Long.MAX_VALUE / Float.BYTES) {
+      throw new IllegalArgumentException(
+          parameter + " has the wrong size: needs exactly " + count
+              + " floats (more bytes than a long can count), has " + segment.byteSize() + " bytes");
+    }
+    exactly(parameter, segment, count * Float.BYTES);
+  }
+
   /** Fails unless {@code segment} holds exactly {@code bytes} bytes. */
   static void exactly(String parameter, MemorySegment segment, long bytes) {
     Objects.requireNonNull(segment, parameter);

@@ -135,7 +135,7 @@ public final class QuantizedTensor {
    *     (as after {@link #wrap} of read-only segments); the tensor is unchanged then
    */
   public void quantize(MemorySegment src, Rounding rounding) {
-    Checks.exactly("src", src, Math.multiplyExact(length, 4L));
+    Checks.exactlyFloats("src", src, length);
     switch (normalization) {
       case Normalization.BlockWise b ->
           BlockwiseQuantizer.quantize(book, b.blockSize(), src, length, codes, scales, rounding);
@@ -163,7 +163,7 @@ public final class QuantizedTensor {
    *     stored code is not an entry of the book (a damaged state); nothing is written then
    */
   public void dequantize(MemorySegment dst) {
-    Checks.exactly("dst", dst, Math.multiplyExact(length, 4L));
+    Checks.exactlyFloats("dst", dst, length);
     switch (normalization) {
       case Normalization.BlockWise b ->
           BlockwiseQuantizer.dequantize(book, b.blockSize(), codes, scales, length, dst);

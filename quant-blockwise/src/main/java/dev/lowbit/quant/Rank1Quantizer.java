@@ -131,9 +131,9 @@ public final class Rank1Quantizer {
     }
     long length = Shapes.elementCount(shape);
     long scaleCount = Normalization.rank1().scaleCount(shape);
-    Checks.atLeast(valuesName, values, Math.multiplyExact(length, 4L));
+    Checks.atLeastFloats(valuesName, values, length);
     Checks.atLeast("codes", codes, PackedCodes.byteSize(book.bits(), length));
-    Checks.atLeast("scales", scales, Math.multiplyExact(scaleCount, 4L));
+    Checks.atLeastFloats("scales", scales, scaleCount);
     return length;
   }
 }

@@ -136,6 +136,29 @@ class BadInputTest {
   }
 
   @Test
+  void aLengthTooLargeForAnySegmentNamesTheSegment() {
+    long huge = 1L << 62; // 2^64 bytes of floats: more than a long counts
+    MemorySegment floats = MemorySegment.ofArray(new float[64]);
+    MemorySegment bytes = MemorySegment.ofArray(new byte[64]);
+    assertMessage("src is too small", () -> BlockwiseQuantizer.quantize(
+        CodeBook.DYNAMIC_SIGNED_8, 32, floats, huge, bytes, floats, Rounding.NEAREST));
+    assertMessage("src is too small", () -> BlockwiseQuantizer.quantizeBlocks(
+        CodeBook.DYNAMIC_SIGNED_8, 32, floats, huge, bytes, floats, 0, 1, Rounding.NEAREST));
+    assertMessage("dst is too small", () -> BlockwiseQuantizer.dequantize(
+        CodeBook.DYNAMIC_SIGNED_8, 32, bytes, floats, huge, floats));
+    assertMessage("src is too small", () -> BlockwiseQuantizer.quantizePerTensor(
+        CodeBook.LINEAR_4, floats, Long.MAX_VALUE, bytes, floats, Rounding.NEAREST));
+    assertMessage("dst is too small", () -> BlockwiseQuantizer.dequantizePerTensor(
+        CodeBook.LINEAR_4, bytes, floats, huge, floats));
+    assertMessage("src is too small", () -> Rank1Quantizer.quantize(
+        CodeBook.LINEAR_4, new long[] {2, 1L << 61}, floats, bytes, floats, Rounding.NEAREST));
+    assertMessage("dst is too small", () -> Rank1Quantizer.dequantize(
+        CodeBook.LINEAR_4, new long[] {1L << 61, 2}, bytes, floats, floats));
+    assertArrayEquals(new float[64], floats.toArray(ValueLayout.JAVA_FLOAT));
+    assertArrayEquals(new byte[64], bytes.toArray(ValueLayout.JAVA_BYTE));
+  }
+
+  @Test
   void wrapChecksSegmentSizes() {
     long[] shape = {10, 7};
     MemorySegment codes = MemorySegment.ofArray(new byte[35]);
