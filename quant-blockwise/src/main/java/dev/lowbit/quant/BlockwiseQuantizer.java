@@ -175,7 +175,7 @@ public final class BlockwiseQuantizer {
       Rounding rounding) {
     int bits = book.bits();
     for (long i = start; i < end; i++) {
-      PackedCodes.set(codes, bits, i, encode(book, src.getAtIndex(Checks.FLOAT, i), scale, i, rounding));
+      PackedCodes.write(codes, bits, i, encode(book, src.getAtIndex(Checks.FLOAT, i), scale, i, rounding));
     }
   }
 
@@ -188,7 +188,7 @@ public final class BlockwiseQuantizer {
       CodeBook book, MemorySegment codes, MemorySegment dst, long start, long end, float scale) {
     int bits = book.bits();
     for (long i = start; i < end; i++) {
-      dst.setAtIndex(Checks.FLOAT, i, book.decode(PackedCodes.get(codes, bits, i), scale));
+      dst.setAtIndex(Checks.FLOAT, i, book.decode(PackedCodes.read(codes, bits, i), scale));
     }
   }
 

@@ -101,7 +101,7 @@ final class Checks {
       return;
     }
     for (long i = 0; i < length; i++) {
-      int code = PackedCodes.get(codes, book.bits(), i);
+      int code = PackedCodes.read(codes, book.bits(), i);
       if (code >= book.size()) {
         throw new IllegalArgumentException(
             "codes: code " + code + " at index " + i + " is not an entry of " + book.name()

@@ -2,6 +2,7 @@ package dev.lowbit.quant;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Objects;
 
 /**
  * Reading and writing packed codes in a {@link MemorySegment}, with {@code long} element indices.
@@ -39,10 +40,41 @@ public final class PackedCodes {
    *
    * @param codes the packed codes
    * @param bits 4 or 8
-   * @param index the element index
+   * @param index the element index, in {@code [0, capacity)} where the capacity is the segment's
+   *     byte size for 8 bits and twice it for 4 bits
    * @return the code, in {@code [0, 2^bits)}
+   * @throws IllegalArgumentException if {@code bits} is not 4 or 8
+   * @throws IndexOutOfBoundsException if {@code index} is outside the segment
    */
   public static int get(MemorySegment codes, int bits, long index) {
+    checkIndex(codes, checkBits(bits), index);
+    return read(codes, bits, index);
+  }
+
+  /**
+   * Stores the code of element {@code index}; for 4 bits the other nibble of the byte is kept.
+   *
+   * @param codes the packed codes (writable)
+   * @param bits 4 or 8
+   * @param index the element index, in {@code [0, capacity)} where the capacity is the segment's
+   *     byte size for 8 bits and twice it for 4 bits
+   * @param code the code, in {@code [0, 2^bits)}
+   * @throws IllegalArgumentException if {@code bits} is not 4 or 8, {@code code} is outside
+   *     {@code [0, 2^bits)} or {@code codes} is read-only; nothing is written then
+   * @throws IndexOutOfBoundsException if {@code index} is outside the segment
+   */
+  public static void set(MemorySegment codes, int bits, long index, int code) {
+    checkIndex(codes, checkBits(bits), index);
+    if (code < 0 || code >= 1 << bits) {
+      throw new IllegalArgumentException(
+          "code must be in [0, " + (1 << bits) + ") for " + bits + " bits, got " + code);
+    }
+    Checks.writable("codes", codes);
+    write(codes, bits, index, code);
+  }
+
+  /** {@link #get} without checks, for the quantizers' loops (their calls are checked once). */
+  static int read(MemorySegment codes, int bits, long index) {
     if (bits == 8) {
       return codes.get(ValueLayout.JAVA_BYTE, index) & 0xFF;
     }
@@ -51,14 +83,10 @@ public final class PackedCodes {
   }
 
   /**
-   * Stores the code of element {@code index}; for 4 bits the other nibble of the byte is kept.
-   *
-   * @param codes the packed codes
-   * @param bits 4 or 8
-   * @param index the element index
-   * @param code the code, in {@code [0, 2^bits)}
+   * {@link #set} without checks, for the quantizers' loops: {@code bits} is the book's and
+   * {@code code} an index of the book, so both are in range.
    */
-  public static void set(MemorySegment codes, int bits, long index, int code) {
+  static void write(MemorySegment codes, int bits, long index, int code) {
     if (bits == 8) {
       codes.set(ValueLayout.JAVA_BYTE, index, (byte) code);
       return;
@@ -69,6 +97,22 @@ public final class PackedCodes {
     codes.set(ValueLayout.JAVA_BYTE, at, (byte) packed);
   }
 
+  private static int checkBits(int bits) {
+    if (bits != 4 && bits != 8) {
+      throw new IllegalArgumentException("bits must be 4 or 8, got " + bits);
+    }
+    return bits;
+  }
+
+  private static void checkIndex(MemorySegment codes, int bits, long index) {
+    Objects.requireNonNull(codes, "codes");
+    if (index < 0 || (bits == 8 ? index : index >>> 1) >= codes.byteSize()) {
+      throw new IndexOutOfBoundsException(
+          "index " + index + " is outside the " + bits + "-bit codes of a " + codes.byteSize()
+              + "-byte segment");
+    }
+  }
+
   /**
    * Clears the padding nibble after the last of {@code length} 4-bit codes (nothing to do for
    * 8 bits or an even length), so equal codes always mean equal bytes.
@@ -76,9 +120,13 @@ public final class PackedCodes {
    * @param codes the packed codes
    * @param bits 4 or 8
    * @param length the number of codes
+   * @throws IllegalArgumentException if {@code bits} is not 4 or 8, {@code length} is negative or
+   *     there is padding to clear in a read-only segment
    */
   public static void clearPadding(MemorySegment codes, int bits, long length) {
+    byteSize(bits, length);
     if (bits == 4 && (length & 1) == 1) {
+      Checks.writable("codes", codes);
       long at = length >>> 1;
       codes.set(ValueLayout.JAVA_BYTE, at, (byte) (codes.get(ValueLayout.JAVA_BYTE, at) & 0x0F));
     }

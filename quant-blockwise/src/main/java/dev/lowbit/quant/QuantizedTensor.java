@@ -245,7 +245,7 @@ public final class QuantizedTensor {
    */
   public int code(long index) {
     Objects.checkIndex(index, length);
-    return PackedCodes.get(codes, book.bits(), index);
+    return PackedCodes.read(codes, book.bits(), index);
   }
 
   /**

@@ -60,7 +60,7 @@ public final class Rank1Quantizer {
     for (long i = 0; i < length; i++) {
       float x = src.getAtIndex(Checks.FLOAT, i);
       float scale = scaleOf(scales, offsets, index);
-      PackedCodes.set(codes, bits, i, BlockwiseQuantizer.encode(book, x, scale, i, rounding));
+      PackedCodes.write(codes, bits, i, BlockwiseQuantizer.encode(book, x, scale, i, rounding));
       advance(index, shape);
     }
     PackedCodes.clearPadding(codes, bits, length);
@@ -88,7 +88,7 @@ public final class Rank1Quantizer {
     int bits = book.bits();
     for (long i = 0; i < length; i++) {
       float scale = scaleOf(scales, offsets, index);
-      dst.setAtIndex(Checks.FLOAT, i, book.decode(PackedCodes.get(codes, bits, i), scale));
+      dst.setAtIndex(Checks.FLOAT, i, book.decode(PackedCodes.read(codes, bits, i), scale));
       advance(index, shape);
     }
   }
