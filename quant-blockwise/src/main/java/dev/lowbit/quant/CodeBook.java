@@ -161,12 +161,19 @@ public final class CodeBook {
    * @param exponentLevels the number of decades (7 for the 8-bit books, 3 for the 4-bit DE books)
    * @param bits total bits of a code (4 or 8)
    * @return the code book
+   * @throws IllegalArgumentException if {@code bits} is not 4 or 8, or {@code exponentLevels} is
+   *     not in {@code 1 .. bits - 1}
    */
   public static CodeBook dynamic(String name, boolean signed, int exponentLevels, int bits) {
+    Objects.requireNonNull(name, "name");
+    if (bits != 4 && bits != 8) {
+      throw new IllegalArgumentException("code book " + name + ": bits must be 4 or 8, got " + bits);
+    }
     int nonSignBits = bits - 1;
     if (exponentLevels < 1 || exponentLevels > nonSignBits) {
       throw new IllegalArgumentException(
-          "code book " + name + ": exponentLevels must be in 1.." + nonSignBits);
+          "code book " + name + ": exponentLevels must be in 1.." + nonSignBits + ", got "
+              + exponentLevels);
     }
     double[] raw = new double[1 << bits];
     int count = 0;
