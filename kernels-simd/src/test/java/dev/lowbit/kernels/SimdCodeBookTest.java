@@ -165,36 +165,46 @@ class SimdCodeBookTest {
     }
   }
 
-  /** 200 random sorted values: exercises the bucket table on a book it was not tuned for. */
+  /**
+   * 199 random sorted values and 0 (a signed book must hold 0): exercises the bucket table on a
+   * book it was not tuned for.
+   */
   private static CodeBook randomBook() {
     SplittableRandom random = new SplittableRandom(7);
     float[] v = new float[200];
-    for (int i = 0; i < v.length; i++) {
+    for (int i = 1; i < v.length; i++) {
       v[i] = (float) (random.nextDouble() * 2 - 1);
     }
     Arrays.sort(v);
     return CodeBook.of("random-8", 8, dedupe(v));
   }
 
-  /** Entries one float apart: no bucket table can separate them, so the gather search runs. */
+  /**
+   * Entries two floats apart (the closest a book allows: one apart, a midpoint can round onto
+   * the upper entry): no bucket table can separate them, so the gather search runs.
+   */
   private static CodeBook denseBook() {
     float[] v = new float[256];
     float x = 0.5f;
-    for (int i = 0; i < v.length; i++) {
+    for (int i = 2; i < v.length; i++) {
       v[i] = x;
-      x = Math.nextUp(x);
+      x = Math.nextUp(Math.nextUp(x));
     }
     v[0] = -1f;
+    v[1] = 0f;
     v[255] = 1f;
     return CodeBook.of("dense-8", 8, v);
   }
 
-  /** Symmetric without a zero entry: a midpoint at exactly 0, which the bucket table refuses. */
+  /**
+   * Unsigned, 0 next to the smallest subnormal: their midpoint rounds to exactly 0, which the
+   * bucket table refuses.
+   */
   private static CodeBook zeroMidpointBook() {
     float[] v = new float[64];
-    for (int i = 0; i < 32; i++) {
-      v[32 + i] = (i + 1) / 32f;
-      v[31 - i] = -(i + 1) / 32f;
+    v[1] = Float.MIN_VALUE;
+    for (int i = 2; i < 64; i++) {
+      v[i] = (i - 1) / 62f;
     }
     return CodeBook.of("zero-midpoint-8", 8, v);
   }

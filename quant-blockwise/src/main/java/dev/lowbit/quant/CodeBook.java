@@ -18,7 +18,9 @@ import java.util.Objects;
  * encode alike. Because every midpoint between a negative and a non-negative entry is negative
  * (and vice versa), a signed book never flips the sign of a value: a positive input decodes to a
  * value {@code >= 0}, a negative one to a value {@code <= 0}. Inputs outside the table's range
- * go to the first or last entry.
+ * go to the first or last entry. Every table is checked for these promises when the book is built
+ * ({@link #of} says what it refuses): each entry encodes to itself, and a signed book has a 0
+ * entry, so that both zeros encode to 0.
  *
  * <p>The dynamic ("dynamic tree") and DE books are built by {@link #dynamic}, the generator of
  * "8-bit Optimizers via Block-wise Quantization", in double precision and rounded to float once.
@@ -132,6 +134,47 @@ public final class CodeBook {
     for (int k = 0; k < midpoints.length; k++) {
       midpoints[k] = (float) (((double) values[k] + values[k + 1]) / 2.0);
     }
+    checkRoundingRule();
+  }
+
+  /**
+   * Fails unless the table keeps the promises of the class javadoc: every entry encodes to
+   * itself (entries one float apart do not: their midpoint can round onto the upper one), and a
+   * signed book has a zero entry whose neighbouring midpoints are strictly negative and strictly
+   * positive, so that both zeros encode to it and no value changes sign.
+   */
+  private void checkRoundingRule() {
+    int zero = -1;
+    for (int k = 0; k < values.length; k++) {
+      if (Float.floatToRawIntBits(values[k]) == Float.floatToRawIntBits(-0f)) {
+        throw new IllegalArgumentException(
+            "code book " + name + ": value -0.0 at index " + k + "; use +0.0");
+      }
+      if (values[k] == 0f) {
+        zero = k;
+      }
+      if (encode(values[k]) != k) {
+        throw new IllegalArgumentException(
+            "code book " + name + ": value " + values[k] + " at index " + k
+                + " is too close to value " + values[k - 1] + " at index " + (k - 1)
+                + ": their midpoint rounds to " + midpoints[k - 1]
+                + " in float, so the entry would not encode to itself");
+      }
+    }
+    if (!signed) {
+      return;
+    }
+    if (zero < 0) {
+      throw new IllegalArgumentException(
+          "code book " + name + ": a signed book must contain 0, or a value near 0 encodes to an"
+              + " entry of the other sign");
+    }
+    // midpoints[zero - 1] < 0 holds: 0 encodes to itself. The one above must be > 0, not 0.
+    if (zero < midpoints.length && !(midpoints[zero] > 0f)) {
+      throw new IllegalArgumentException(
+          "code book " + name + ": value " + values[zero + 1] + " at index " + (zero + 1)
+              + " is too close to 0: their midpoint rounds to 0 in float");
+    }
   }
 
   /**
@@ -139,13 +182,17 @@ public final class CodeBook {
    *
    * @param name a short, stable name (it is written into checkpoints)
    * @param bits 4 or 8: the width of one stored code
-   * @param values strictly increasing values in [-1, 1]; at most {@code 2^bits} of them
+   * @param values strictly increasing values in [-1, 1], 2 to {@code 2^bits} of them, such that
+   *     the rounding rule of the class javadoc holds: each entry encodes to itself (no two entries
+   *     so close that their float midpoint rounds onto the upper one), no {@code -0.0}, and, if a
+   *     value is negative, a {@code 0} entry whose float midpoints with its neighbours are not 0
    * @return the code book
-   * @throws IllegalArgumentException if the values break any of these rules
+   * @throws IllegalArgumentException if the values break any of these rules (the message names
+   *     the rule and the index)
    */
   public static CodeBook of(String name, int bits, float[] values) {
     Objects.requireNonNull(name, "name");
-    return new CodeBook(name, bits, values.clone());
+    return new CodeBook(name, bits, Objects.requireNonNull(values, "values").clone());
   }
 
   /**
