@@ -1,6 +1,7 @@
 package dev.lowbit.quant;
 
 import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * Where the scale of each element comes from. The quantized value of {@code x} is
@@ -146,7 +147,7 @@ public sealed interface Normalization
 
     @Override
     public Normalization resolve(long[] shape) {
-      return shape.length < 2 ? new BlockWise(RANK1_FALLBACK_BLOCK_SIZE) : this;
+      return Objects.requireNonNull(shape, "shape").length < 2 ? new BlockWise(RANK1_FALLBACK_BLOCK_SIZE) : this;
     }
 
     @Override

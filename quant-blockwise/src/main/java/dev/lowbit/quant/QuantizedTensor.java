@@ -40,7 +40,8 @@ public final class QuantizedTensor {
   }
 
   /**
-   * A zero-filled tensor on the Java heap. Heap arrays are limited to 2^31 - 1 bytes; use
+   * A zero-filled tensor on the Java heap. Its code bytes and its scales must each number at most
+   * {@code Integer.MAX_VALUE - 8} (the largest array size safe on every JVM); use
    * {@link #allocate(CodeBook, Normalization, Arena, long...)} for larger states.
    *
    * @param book the code book
@@ -48,18 +49,19 @@ public final class QuantizedTensor {
    *     below 2 becomes block-wise 128)
    * @param shape the dimensions
    * @return the tensor
-   * @throws IllegalArgumentException if the shape is invalid or the codes do not fit in an array
+   * @throws IllegalArgumentException if the shape is invalid or the codes or scales do not fit in
+   *     an array
    */
   public static QuantizedTensor allocate(CodeBook book, Normalization normalization, long... shape) {
     Objects.requireNonNull(book, "book");
-    long[] dims = shape.clone();
+    long[] dims = Objects.requireNonNull(shape, "shape").clone();
     Normalization effective = Objects.requireNonNull(normalization, "normalization").resolve(dims);
     long codeBytes = PackedCodes.byteSize(book.bits(), Shapes.elementCount(dims));
     long scaleCount = effective.scaleCount(dims);
     if (codeBytes > Integer.MAX_VALUE - 8 || scaleCount > Integer.MAX_VALUE - 8) {
       throw new IllegalArgumentException(
-          "shape " + Arrays.toString(dims) + " needs " + codeBytes
-              + " code bytes: too large for the heap, allocate from an Arena");
+          "shape " + Arrays.toString(dims) + " needs " + codeBytes + " code bytes and "
+              + scaleCount + " scales: too large for the heap, allocate from an Arena");
     }
     return new QuantizedTensor(
         book, effective, dims, MemorySegment.ofArray(new byte[(int) codeBytes]),
@@ -81,7 +83,7 @@ public final class QuantizedTensor {
       CodeBook book, Normalization normalization, Arena arena, long... shape) {
     Objects.requireNonNull(book, "book");
     Objects.requireNonNull(arena, "arena");
-    long[] dims = shape.clone();
+    long[] dims = Objects.requireNonNull(shape, "shape").clone();
     Normalization effective = Objects.requireNonNull(normalization, "normalization").resolve(dims);
     long codeBytes = PackedCodes.byteSize(book.bits(), Shapes.elementCount(dims));
     long scaleBytes =
@@ -106,7 +108,7 @@ public final class QuantizedTensor {
       CodeBook book, Normalization normalization, long[] shape, MemorySegment codes,
       MemorySegment scales) {
     Objects.requireNonNull(book, "book");
-    long[] dims = shape.clone();
+    long[] dims = Objects.requireNonNull(shape, "shape").clone();
     Normalization effective = Objects.requireNonNull(normalization, "normalization").resolve(dims);
     Checks.exactly("codes", codes, PackedCodes.byteSize(book.bits(), Shapes.elementCount(dims)));
     Checks.exactly("scales", scales, Checks.floatBytes("scales", effective.scaleCount(dims)));
@@ -177,7 +179,8 @@ public final class QuantizedTensor {
    * Decodes every element into a new heap array.
    *
    * @return the decoded values
-   * @throws IllegalArgumentException if the tensor has more than 2^31 - 1 elements
+   * @throws IllegalArgumentException if the tensor has more than {@code Integer.MAX_VALUE - 8}
+   *     elements (the largest array size safe on every JVM); use {@link #dequantize(MemorySegment)}
    */
   public float[] dequantize() {
     if (length > Integer.MAX_VALUE - 8) {

@@ -1,6 +1,7 @@
 package dev.lowbit.quant;
 
 import java.util.Arrays;
+import java.util.Objects;
 
 /** Shape arithmetic shared by the quantizers; every count is a {@code long}. */
 final class Shapes {
@@ -8,6 +9,7 @@ final class Shapes {
 
   /** The product of the dimensions (1 for rank 0); rejects negative dimensions and overflow. */
   static long elementCount(long[] shape) {
+    Objects.requireNonNull(shape, "shape");
     long n = 1;
     for (int d = 0; d < shape.length; d++) {
       if (shape[d] < 0) {

@@ -159,6 +159,26 @@ class BadInputTest {
   }
 
   @Test
+  void aNullShapeOrTableIsNamed() {
+    MemorySegment codes = MemorySegment.ofArray(new byte[4]);
+    MemorySegment scales = MemorySegment.ofArray(new float[1]);
+    Normalization b32 = Normalization.blockWise(32);
+    assertNull("shape", () -> QuantizedTensor.wrap(CodeBook.LINEAR_4, b32, null, codes, scales));
+    assertNull("shape", () -> QuantizedTensor.allocate(CodeBook.LINEAR_4, b32, (long[]) null));
+    assertNull("shape", () -> QuantizedTensor.allocate(
+        CodeBook.LINEAR_4, b32, java.lang.foreign.Arena.global(), (long[]) null));
+    assertNull("shape", () -> QuantizedTensor.byteSize(CodeBook.LINEAR_4, b32, (long[]) null));
+    assertNull("shape", () -> Normalization.rank1().scaleCount(null));
+    assertNull("shape", () -> b32.scaleCount(null));
+    assertNull("values", () -> CodeBook.of("x", 8, null));
+  }
+
+  private static void assertNull(String name, org.junit.jupiter.api.function.Executable call) {
+    NullPointerException e = assertThrows(NullPointerException.class, call);
+    assertEquals(name, e.getMessage());
+  }
+
+  @Test
   void wrapChecksSegmentSizes() {
     long[] shape = {10, 7};
     MemorySegment codes = MemorySegment.ofArray(new byte[35]);
