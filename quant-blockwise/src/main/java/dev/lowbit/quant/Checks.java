@@ -50,24 +50,25 @@ final class Checks {
    * overflows a long is more than any segment holds.
    */
   static void atLeastFloats(String parameter, MemorySegment segment, long count) {
-    Objects.requireNonNull(segment, parameter);
-    if (count > Long.MAX_VALUE / Float.BYTES) {
-      throw new IllegalArgumentException(
-          parameter + " is too small: needs " + count
-              + " floats (more bytes than a long can count), has " + segment.byteSize() + " bytes");
-    }
-    atLeast(parameter, segment, count * Float.BYTES);
+    atLeast(parameter, segment, bytesOfFloats(parameter, segment, count, "is too small: needs "));
   }
 
   /** Fails unless {@code segment} holds exactly {@code count} floats. */
   static void exactlyFloats(String parameter, MemorySegment segment, long count) {
+    exactly(parameter, segment,
+        bytesOfFloats(parameter, segment, count, "has the wrong size: needs exactly "));
+  }
+
+  /** {@code count} floats in bytes, or the size check's failure when that overflows a long. */
+  private static long bytesOfFloats(
+      String parameter, MemorySegment segment, long count, String failure) {
     Objects.requireNonNull(segment, parameter);
     if (count > Long.MAX_VALUE / Float.BYTES) {
       throw new IllegalArgumentException(
-          parameter + " has the wrong size: needs exactly " + count
-              + " floats (more bytes than a long can count), has " + segment.byteSize() + " bytes");
+          parameter + " " + failure + count + " floats (more bytes than a long can count), has "
+              + segment.byteSize() + " bytes");
     }
-    exactly(parameter, segment, count * Float.BYTES);
+    return count * Float.BYTES;
   }
 
   /** Fails unless {@code segment} holds exactly {@code bytes} bytes. */
