@@ -10,7 +10,11 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -18,6 +22,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.zip.CRC32C;
 
 /**
@@ -122,8 +127,11 @@ public final class CheckpointWriter {
   }
 
   /**
-   * Writes the file crash-safely: to a temporary file in the same directory, forced to disk, then
-   * renamed over {@code path} atomically. On failure the old file (if any) is untouched.
+   * Writes the file crash-safely: to a temporary file in the same directory
+   * ({@code .lowbit-<random>.tmp}, locked while it is written), forced to disk, then renamed over
+   * {@code path} atomically. On failure the old file (if any) is untouched. A temporary file left
+   * by a writer that died (its lock went with its process) is deleted by the next write to the
+   * directory. A replaced file's permissions carry over.
    *
    * @param path the checkpoint file
    * @throws IOException if writing fails
@@ -132,27 +140,80 @@ public final class CheckpointWriter {
     Path absolute = path.toAbsolutePath();
     Path dir = absolute.getParent();
     byte[] header = header();
-    Path tmp = Files.createTempFile(dir, "." + absolute.getFileName() + ".", ".tmp");
+    deleteAbandonedTemporaries(dir);
+    Path tmp = newTemporary(dir);
     boolean moved = false;
-    try {
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-        ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-        length.putLong(header.length).flip();
-        writeFully(ch, length);
-        writeFully(ch, ByteBuffer.wrap(header));
-        byte[] chunk = new byte[CHUNK];
-        for (Tensor t : tensors.values()) {
-          forEachChunk(t, chunk, n -> writeFully(ch, ByteBuffer.wrap(chunk, 0, n)));
-        }
-        ch.force(true);
+    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+      ch.lock(); // held until the channel closes, after the rename
+      ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+      length.putLong(header.length).flip();
+      writeFully(ch, length);
+      writeFully(ch, ByteBuffer.wrap(header));
+      byte[] chunk = new byte[CHUNK];
+      for (Tensor t : tensors.values()) {
+        forEachChunk(t, chunk, n -> writeFully(ch, ByteBuffer.wrap(chunk, 0, n)));
       }
+      ch.force(true);
+      keepPermissions(absolute, tmp);
+      // Renamed while still locked, so that no other writer takes it for abandoned.
       Files.move(tmp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       moved = true;
-      syncDirectory(dir);
     } finally {
       if (!moved) {
         Files.deleteIfExists(tmp);
       }
+    }
+    syncDirectory(dir);
+  }
+
+  /** Prefix of the temporary files {@link #write} creates (short: the name limit is 255 bytes). */
+  static final String TEMPORARY_PREFIX = ".lowbit-";
+
+  /** Suffix of the temporary files {@link #write} creates. */
+  static final String TEMPORARY_SUFFIX = ".tmp";
+
+  /** A new, empty temporary file in {@code dir}, created with the default permissions. */
+  private static Path newTemporary(Path dir) throws IOException {
+    while (true) {
+      Path candidate = dir.resolve(TEMPORARY_PREFIX
+          + Long.toUnsignedString(ThreadLocalRandom.current().nextLong()) + TEMPORARY_SUFFIX);
+      try {
+        return Files.createFile(candidate);
+      } catch (FileAlreadyExistsException e) {
+        // Another name, then.
+      }
+    }
+  }
+
+  /**
+   * Deletes the temporary files of writers that died mid-write: a live writer holds a lock on
+   * its file, which the operating system drops with the process. Best effort: a file that
+   * cannot be opened, locked or deleted is left alone.
+   */
+  private static void deleteAbandonedTemporaries(Path dir) {
+    try (DirectoryStream<Path> files =
+        Files.newDirectoryStream(dir, TEMPORARY_PREFIX + "*" + TEMPORARY_SUFFIX)) {
+      for (Path file : files) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE);
+            FileLock lock = ch.tryLock()) {
+          if (lock != null) {
+            Files.deleteIfExists(file);
+          }
+        } catch (IOException | OverlappingFileLockException e) {
+          // Being written (by this JVM: OverlappingFileLockException), or not ours to delete.
+        }
+      }
+    } catch (IOException e) {
+      // Listing failed: nothing to clean up that we can see.
+    }
+  }
+
+  /** Gives {@code tmp} the permissions of the file it replaces, where the platform has them. */
+  private static void keepPermissions(Path target, Path tmp) {
+    try {
+      Files.setPosixFilePermissions(tmp, Files.getPosixFilePermissions(target));
+    } catch (IOException | UnsupportedOperationException e) {
+      // No file to replace, or no POSIX permissions: the defaults stay.
     }
   }
 

@@ -338,6 +338,8 @@ public abstract class Optimizer implements AutoCloseable {
     for (Map.Entry<String, MemorySegment> g : grads.entrySet()) {
       Entry e = require(g.getKey());
       checkFloats("gradient of '" + g.getKey() + "'", g.getValue(), e.parameter.length());
+      // Registered memory may have been freed, or be confined to another thread, since.
+      checkUsable("parameter '" + g.getKey() + "' values", e.parameter.values());
     }
     for (Map.Entry<String, MemorySegment> c : clears.entrySet()) {
       String what = "gradient accumulator of '" + c.getKey() + "'";
@@ -916,6 +918,21 @@ public abstract class Optimizer implements AutoCloseable {
     }
     if (segment.maxByteAlignment() < 4) {
       throw new IllegalArgumentException(what + " is not aligned to 4 bytes");
+    }
+    checkUsable(what, segment);
+  }
+
+  /**
+   * Fails unless this thread, and the kernels' worker threads when there are several, can use
+   * the segment now: its arena is open, and it is not confined to another thread.
+   */
+  private void checkUsable(String what, MemorySegment segment) {
+    if (!segment.scope().isAlive()) {
+      throw new IllegalArgumentException(what + " was freed: its arena is closed");
+    }
+    if (!segment.isAccessibleBy(Thread.currentThread())) {
+      throw new IllegalArgumentException(
+          what + " is confined to another thread (Arena.ofConfined()); step from that thread");
     }
     if (options.threads() > 1 && !segment.isAccessibleBy(PROBE)) {
       throw new IllegalArgumentException(

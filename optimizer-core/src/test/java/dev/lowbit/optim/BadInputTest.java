@@ -177,6 +177,53 @@ class BadInputTest {
     }
   }
 
+  @Test
+  void memoryFreedOrConfinedToAnotherThreadIsRefusedByNameBeforeAnythingIsWritten()
+      throws InterruptedException {
+    float[] a = new float[64];
+    float[] g = new float[64];
+    java.util.Arrays.fill(g, 1f);
+    try (Optimizer opt = Optimizers.adamW32().threads(1).build()) {
+      opt.register("a", new long[] {64}, a);
+      Arena arena = Arena.ofShared();
+      MemorySegment freed = arena.allocate(64 * 4, 4);
+      opt.register("b", new long[] {64}, freed);
+      arena.close();
+      Map<String, MemorySegment> grads = new LinkedHashMap<>();
+      grads.put("a", MemorySegment.ofArray(g));
+      grads.put("b", MemorySegment.ofArray(g));
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> opt.step(grads));
+      assertTrue(e.getMessage().contains("'b'") && e.getMessage().contains("freed"),
+          e.getMessage());
+      assertArrayEquals(new float[64], a, "a was not stepped either");
+      assertEquals(0, opt.stepCount("a"));
+      assertThrows(IllegalArgumentException.class,
+          () -> opt.register("c", new long[] {64}, freed));
+      assertThrows(IllegalArgumentException.class, () -> opt.rebind("a", freed));
+    }
+    // Confined memory registered by its owner thread, stepped from another one.
+    try (Arena confined = Arena.ofConfined();
+        Optimizer opt = Optimizers.adamW32().threads(1).build()) {
+      MemorySegment w = confined.allocate(64 * 4, 4);
+      opt.register("w", new long[] {64}, w);
+      Throwable[] thrown = new Throwable[1];
+      Thread other = new Thread(() -> {
+        try {
+          opt.step("w", g);
+        } catch (Throwable t) {
+          thrown[0] = t;
+        }
+      });
+      other.start();
+      other.join();
+      assertTrue(thrown[0] instanceof IllegalArgumentException
+          && thrown[0].getMessage().contains("'w'")
+          && thrown[0].getMessage().contains("another thread"), String.valueOf(thrown[0]));
+      assertEquals(0, opt.stepCount("w"));
+    }
+  }
+
   private static byte[] stateOf(Optimizer opt, String name) {
     java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
     MomentSet s = (MomentSet) opt.state(name);

@@ -360,4 +360,31 @@ class CheckpointTest {
       assertTrue(!Arrays.equals(good, Files.readAllBytes(file)));
     }
   }
+
+  @Test
+  void aSaveDeletesTemporariesOfDeadWritersButNotOfLiveOnesAndKeepsNameAndPermissions()
+      throws IOException {
+    byte[] good = goodFile();
+    try (Optimizer opt = damagedTarget()) {
+      // A writer killed mid-save leaves its temporary file, unlocked: its lock died with it.
+      Path abandoned = dir.resolve(".lowbit-123.tmp");
+      Files.write(abandoned, good);
+      Path live = dir.resolve(".lowbit-456.tmp");
+      Files.write(live, good);
+      try (java.nio.channels.FileChannel ch =
+              java.nio.channels.FileChannel.open(live, java.nio.file.StandardOpenOption.WRITE);
+          java.nio.channels.FileLock held = ch.lock()) {
+        // 252 characters: legal, and too long for a temporary name built from it.
+        Path file = dir.resolve("x".repeat(240) + ".safetensors");
+        Files.write(file, good);
+        var readable = java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--");
+        Files.setPosixFilePermissions(file, readable);
+        opt.save(file);
+        assertTrue(!Files.exists(abandoned), "the dead writer's temporary file is gone");
+        assertTrue(Files.exists(live) && held.isValid(), "a live writer's file is left alone");
+        assertEquals(readable, Files.getPosixFilePermissions(file));
+        assertTrue(!Arrays.equals(good, Files.readAllBytes(file)), "the file was replaced");
+      }
+    }
+  }
 }
