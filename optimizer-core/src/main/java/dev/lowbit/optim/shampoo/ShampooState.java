@@ -275,6 +275,13 @@ final class ShampooState implements ParameterState {
       if (template.floats() != null) {
         float[] f = new float[template.floats().length];
         in.readFloat32(key, template.shape(), MemorySegment.ofArray(f));
+        // As the core's moments: a state Shampoo could not have written is refused, not used.
+        for (int i = 0; i < f.length; i++) {
+          if (!Float.isFinite(f[i])) {
+            throw new CheckpointException(
+                in.file(), "tensor '" + key + "': element " + i + " is not finite");
+          }
+        }
         arrays.put(template.suffix(), StateArray.ofFloats(template.suffix(), f, template.shape()));
       } else {
         byte[] b = new byte[template.bytes().length];
