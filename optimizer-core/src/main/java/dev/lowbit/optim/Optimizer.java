@@ -10,6 +10,7 @@ import dev.lowbit.kernels.OptimizerKernels;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -891,6 +892,11 @@ public abstract class Optimizer implements AutoCloseable {
     Objects.requireNonNull(name, what);
     if (name.isEmpty()) {
       throw new IllegalArgumentException(what + ": a parameter name must not be empty");
+    }
+    // Checkpoint keys are UTF-8: a lone surrogate would be saved as '?' and never load back.
+    if (!StandardCharsets.UTF_8.newEncoder().canEncode(name)) {
+      throw new IllegalArgumentException(
+          what + ": parameter name '" + name + "' is not valid Unicode (a lone surrogate)");
     }
     if (entries.containsKey(name)) {
       throw new IllegalArgumentException("parameter '" + name + "' is already registered");

@@ -178,6 +178,18 @@ class BadInputTest {
   }
 
   @Test
+  void aNameACheckpointCannotHoldIsRefused() {
+    try (Optimizer opt = Optimizers.adamW32().build()) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> opt.register("w\uD800", new long[] {4}, new float[4]));
+      assertTrue(e.getMessage().contains("surrogate"), e.getMessage());
+      opt.register("w", new long[] {4}, new float[4]);
+      assertThrows(IllegalArgumentException.class, () -> opt.rename("w", "\uDC00"));
+      assertEquals(java.util.Set.of("w"), opt.parameterNames());
+    }
+  }
+
+  @Test
   void memoryFreedOrConfinedToAnotherThreadIsRefusedByNameBeforeAnythingIsWritten()
       throws InterruptedException {
     float[] a = new float[64];
