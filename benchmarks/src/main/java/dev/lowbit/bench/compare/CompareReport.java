@@ -1,6 +1,10 @@
 package dev.lowbit.bench.compare;
 
 import com.google.gson.GsonBuilder;
+import com.google.gson.TypeAdapter;
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonWriter;
+import java.io.IOException;
 import java.util.List;
 import java.util.Locale;
 
@@ -91,15 +95,37 @@ public record CompareReport(CompareSettings settings, List<OptimizerSummary> opt
   }
 
   /**
-   * The report as one JSON object.
+   * The report as one JSON object. A number that is not finite (the loss and accuracy of an
+   * optimizer none of whose seeds completed are NaN) is written as {@code null}, since JSON has no
+   * NaN or infinity.
    *
    * @return pretty-printed JSON
    */
   public String toJson() {
     return new GsonBuilder()
         .setPrettyPrinting()
-        .serializeSpecialFloatingPointValues()
+        .serializeNulls()
+        .registerTypeAdapter(double.class, FINITE_OR_NULL)
+        .registerTypeAdapter(Double.class, FINITE_OR_NULL)
         .create()
         .toJson(this);
   }
+
+  /** Writes a double as a JSON number, or as {@code null} when it is NaN or infinite. */
+  private static final TypeAdapter<Double> FINITE_OR_NULL =
+      new TypeAdapter<>() {
+        @Override
+        public void write(JsonWriter out, Double value) throws IOException {
+          if (value == null || !Double.isFinite(value)) {
+            out.nullValue();
+          } else {
+            out.value(value.doubleValue());
+          }
+        }
+
+        @Override
+        public Double read(JsonReader in) {
+          throw new UnsupportedOperationException("the report is only written");
+        }
+      };
 }

@@ -6,7 +6,7 @@ import java.util.List;
 /**
  * One row of the comparison: an optimizer's results over all seeds. Spreads are the sample
  * standard deviation (divisor n - 1; 0 for a single seed). Loss and accuracy are over the seeds
- * whose training completed; they are NaN when none did.
+ * whose training completed; they are NaN when none did ({@code null} in the JSON report).
  *
  * @param optimizer the optimizer's name
  * @param description what it is

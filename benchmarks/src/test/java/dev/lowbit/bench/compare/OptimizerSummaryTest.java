@@ -1,8 +1,11 @@
 package dev.lowbit.bench.compare;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -54,5 +57,22 @@ class OptimizerSummaryTest {
             new CompareSettings("d", 1, 1, "mlp", 100, 2, 1, 10, List.of(1), List.of("x=0.001")),
             List.of(s));
     assertTrue(report.toTable().contains("diverged"), report.toTable());
+  }
+
+  @Test
+  void allSeedsDivergedIsValidJsonWithNulls() {
+    OptimizerSummary s = OptimizerSummary.of(CANDIDATE, List.of(run(1, 0.1, "diverged")));
+    CompareReport report =
+        new CompareReport(
+            new CompareSettings("d", 1, 1, "mlp", 100, 2, 1, 10, List.of(1), List.of("x=0.001")),
+            List.of(s));
+    String json = report.toJson();
+    assertFalse(json.contains("NaN"), json);
+    JsonObject row =
+        JsonParser.parseString(json).getAsJsonObject().getAsJsonArray("optimizers").get(0)
+            .getAsJsonObject();
+    assertTrue(row.get("testAccuracyMean").isJsonNull(), json);
+    assertTrue(row.get("finalTrainLossMean").isJsonNull(), json);
+    assertEquals(8.0, row.get("bytesPerParameter").getAsDouble());
   }
 }
