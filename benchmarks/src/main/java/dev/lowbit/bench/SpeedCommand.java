@@ -50,13 +50,26 @@ public final class SpeedCommand implements Callable<Integer> {
       description = "Measuring time per variant in milliseconds (default: ${DEFAULT-VALUE}).")
   int millis = 400;
 
-  /** Elements of the small tensor used to get each kernel compiled before timing. */
-  private static final int WARM_UP_SIZE = 1 << 16;
+  /**
+   * Elements of the small tensor used to get each kernel compiled before timing (two 4096-element
+   * chunks, so that 2 threads split it).
+   */
+  private static final int WARM_UP_SIZE = 8192;
+
+  /**
+   * The fewest steps on the small tensor per implementation and thread count: enough calls and
+   * loop iterations for the JIT's optimizing compiler, however slow the uncompiled step is (a time
+   * alone is not: an interpreted Vector API step can take a millisecond per 4096 elements).
+   */
+  private static final int WARM_UP_STEPS = 3000;
 
   /** Creates the command; picocli sets its options from the command line. */
   public SpeedCommand() {}
 
-  /** Compiles every implementation's loops for this state on a small tensor (both thread paths). */
+  /**
+   * Compiles every implementation's loops for this state on a small tensor (both thread paths):
+   * at least {@link #WARM_UP_STEPS} steps and 300 ms (1 thread), 200 ms (2 threads).
+   */
   private static void warmUp(StateKind state) {
     try (KernelWorkload small =
         KernelWorkload.create(KernelWorkload.Optimizer.ADAMW, state, WARM_UP_SIZE, false)) {
@@ -64,8 +77,8 @@ public final class SpeedCommand implements Callable<Integer> {
         impl.kernels()
             .ifPresent(
                 k -> {
-                  StepTimer.runFor(() -> small.step(k, 1), 300);
-                  StepTimer.runFor(() -> small.step(k, 2), 200);
+                  StepTimer.runFor(() -> small.step(k, 1), WARM_UP_STEPS, 300);
+                  StepTimer.runFor(() -> small.step(k, 2), WARM_UP_STEPS, 200);
                 });
       }
     }
@@ -80,7 +93,7 @@ public final class SpeedCommand implements Callable<Integer> {
     if (millis < 1) {
       throw new ParameterException(spec.commandLine(), "--millis must be positive, got " + millis);
     }
-    StepTimer timer = new StepTimer(millis / 2, millis, 2);
+    StepTimer timer = StepTimer.forMeasuring(millis);
     List<SpeedReport.Result> results = new ArrayList<>();
     for (StateKind state : StateKind.values()) {
       warmUp(state);

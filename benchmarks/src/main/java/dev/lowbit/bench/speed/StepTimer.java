@@ -10,6 +10,12 @@ import java.util.Arrays;
  */
 public final class StepTimer {
 
+  /**
+   * The shortest warm-up {@link #forMeasuring} gives each timed action, in milliseconds: enough
+   * for the JIT to have compiled the step on the timed tensor, whatever the measuring time.
+   */
+  public static final long MIN_WARMUP_MILLIS = 300;
+
   private final long warmupNanos;
   private final long measureNanos;
   private final int minRuns;
@@ -25,6 +31,28 @@ public final class StepTimer {
     this.warmupNanos = warmupMillis * 1_000_000;
     this.measureNanos = measureMillis * 1_000_000;
     this.minRuns = minRuns;
+  }
+
+  /**
+   * The timer {@code lowbit speed} uses: warms each action up for half the measuring time but at
+   * least {@link #MIN_WARMUP_MILLIS}, then measures for {@code measureMillis}, at least two runs
+   * in each phase. (With a warm-up of half a short measuring time, the first variants were timed
+   * while still partly interpreted.)
+   *
+   * @param measureMillis time spent measuring each action
+   * @return the timer
+   */
+  public static StepTimer forMeasuring(long measureMillis) {
+    return new StepTimer(Math.max(MIN_WARMUP_MILLIS, measureMillis / 2), measureMillis, 2);
+  }
+
+  /**
+   * The warm-up time.
+   *
+   * @return milliseconds spent warming up each action (besides the minimum number of runs)
+   */
+  public long warmupMillis() {
+    return warmupNanos / 1_000_000;
   }
 
   /**
@@ -58,18 +86,20 @@ public final class StepTimer {
   }
 
   /**
-   * Runs {@code action} repeatedly for {@code millis} milliseconds: used on a small tensor to get
-   * the hot loops compiled cheaply before a large tensor is timed (a large step is too slow to
-   * be repeated the thousands of times the JIT needs).
+   * Runs {@code action} at least {@code minRuns} times and for at least {@code millis}
+   * milliseconds: used on a small tensor to get the hot loops compiled cheaply before a large
+   * tensor is timed (a large step is too slow to be repeated the thousands of times the JIT
+   * needs).
    *
    * @param action the work
-   * @param millis how long
+   * @param minRuns the fewest runs
+   * @param millis the shortest time
    */
-  public static void runFor(Runnable action, long millis) {
-    long end = System.nanoTime() + millis * 1_000_000;
-    do {
+  public static void runFor(Runnable action, int minRuns, long millis) {
+    long start = System.nanoTime();
+    for (int runs = 0; runs < minRuns || System.nanoTime() - start < millis * 1_000_000; runs++) {
       action.run();
-    } while (System.nanoTime() < end);
+    }
   }
 
   /**
