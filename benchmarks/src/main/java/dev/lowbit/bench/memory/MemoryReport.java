@@ -27,6 +27,9 @@ public record MemoryReport(long measureLimit, List<ModelMemory> models) {
    * @param measurer measures real state
    * @param measureLimit measure only models with at most this many parameters
    * @return the report
+   * @throws IllegalArgumentException naming the model if its parameters or an optimizer's state
+   *     bytes exceed {@code Long.MAX_VALUE} (a {@link ShapeFile} refuses such a file, naming the
+   *     line)
    */
   public static MemoryReport of(
       List<ModelShapes> models,
@@ -35,15 +38,28 @@ public record MemoryReport(long measureLimit, List<ModelMemory> models) {
       long measureLimit) {
     List<ModelMemory> out = new ArrayList<>();
     for (ModelShapes model : models) {
-      long parameters = model.parameters();
+      long parameters;
+      try {
+        parameters = model.parameters();
+      } catch (ArithmeticException e) {
+        throw new IllegalArgumentException(
+            model.name() + ": the parameter count exceeds " + Long.MAX_VALUE);
+      }
       List<MemoryRow> rows = new ArrayList<>();
       for (StateFormula optimizer : optimizers) {
+        long computed;
+        try {
+          computed = optimizer.bytes(model);
+        } catch (ArithmeticException e) {
+          throw new IllegalArgumentException(
+              model.name() + ": " + optimizer.name() + " state bytes exceed " + Long.MAX_VALUE);
+        }
         Long measured = null;
         if (parameters <= measureLimit) {
           var m = measurer.measure(optimizer.name(), model);
           measured = m.isPresent() ? m.getAsLong() : null;
         }
-        rows.add(MemoryRow.of(optimizer.name(), parameters, optimizer.bytes(model), measured));
+        rows.add(MemoryRow.of(optimizer.name(), parameters, computed, measured));
       }
       out.add(
           new ModelMemory(model.name(), model.source(), parameters, model.tensors().size(), rows));

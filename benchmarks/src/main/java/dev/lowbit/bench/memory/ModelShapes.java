@@ -20,11 +20,13 @@ public record ModelShapes(String name, String source, List<TensorShape> tensors)
    * Number of trainable parameters.
    *
    * @return the sum of the tensors' elements
+   * @throws ArithmeticException if it exceeds {@code Long.MAX_VALUE} ({@link ShapeFile} refuses
+   *     such files)
    */
   public long parameters() {
     long n = 0;
     for (TensorShape t : tensors) {
-      n += t.elements();
+      n = Math.addExact(n, t.elements());
     }
     return n;
   }

@@ -58,26 +58,29 @@ public record MomentLayout(Kind kind, int bits, int blockSize) {
    *
    * @param dims the tensor's sizes
    * @return the bytes
+   * @throws ArithmeticException if the bytes (or an intermediate count) exceed {@code
+   *     Long.MAX_VALUE}
    */
   public long bytes(long[] dims) {
     long n = 1;
     for (long d : dims) {
-      n *= d;
+      n = Math.multiplyExact(n, d);
     }
     return switch (kind) {
-      case FLOAT32 -> 4 * n;
-      case BLOCKWISE -> codeBytes(n, bits) + 4 * ceilDiv(n, blockSize);
+      case FLOAT32 -> Math.multiplyExact(4, n);
+      case BLOCKWISE ->
+          Math.addExact(codeBytes(n, bits), Math.multiplyExact(4, ceilDiv(n, blockSize)));
       case RANK1 -> {
         if (dims.length < 2) {
           yield blockwise(bits, FALLBACK_BLOCK).bytes(dims);
         }
         long scales = 0;
         for (long d : dims) {
-          scales += d;
+          scales = Math.addExact(scales, d);
         }
         // Above rank 2 the core's per-row scales for its (product of leading dims) x (last dim)
         // view are derived per step into workspace that is not state, so only the vectors count.
-        yield codeBytes(n, bits) + 4 * scales;
+        yield Math.addExact(codeBytes(n, bits), Math.multiplyExact(4, scales));
       }
       case FACTORIZED -> {
         if (dims.length < 2) {
@@ -85,18 +88,18 @@ public record MomentLayout(Kind kind, int bits, int blockSize) {
         }
         long rows = dims[dims.length - 2];
         long cols = dims[dims.length - 1];
-        long batch = n / (rows * cols);
-        yield 4 * batch * (rows + cols);
+        long batch = n / (rows * cols); // rows * cols divides n, so it does not overflow
+        yield Math.multiplyExact(Math.multiplyExact(4, batch), Math.addExact(rows, cols));
       }
     };
   }
 
   private static long codeBytes(long n, int bits) {
-    return ceilDiv(n * bits, 8);
+    return ceilDiv(Math.multiplyExact(n, bits), 8);
   }
 
   private static long ceilDiv(long a, long b) {
-    return (a + b - 1) / b;
+    return Math.ceilDiv(a, b);
   }
 
   @Override

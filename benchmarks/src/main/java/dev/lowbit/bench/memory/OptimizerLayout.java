@@ -52,16 +52,19 @@ public record OptimizerLayout(String name, List<MomentLayout> moments) implement
    *
    * @param tensor the tensor
    * @return the bytes
+   * @throws ArithmeticException if they exceed {@code Long.MAX_VALUE}
    */
   @Override
   public long bytes(TensorShape tensor) {
     long[] dims = tensor.dims();
     long total = 0;
     for (MomentLayout moment : moments) {
-      total +=
-          tensor.elements() < MIN_QUANTIZED_ELEMENTS
-              ? MomentLayout.FLOAT32.bytes(dims)
-              : moment.bytes(dims);
+      total =
+          Math.addExact(
+              total,
+              tensor.elements() < MIN_QUANTIZED_ELEMENTS
+                  ? MomentLayout.FLOAT32.bytes(dims)
+                  : moment.bytes(dims));
     }
     return total;
   }

@@ -43,6 +43,7 @@ public record ShampooLayout(String name, boolean fourBit, OptimizerLayout base)
    *
    * @param tensor the tensor
    * @return the bytes
+   * @throws ArithmeticException if they exceed {@code Long.MAX_VALUE}
    */
   @Override
   public long bytes(TensorShape tensor) {
@@ -58,29 +59,37 @@ public record ShampooLayout(String name, boolean fourBit, OptimizerLayout base)
     }
     long rows = kept.getFirst();
     long cols = tensor.elements() / rows;
-    for (long r : parts(rows)) {
-      for (long c : parts(cols)) {
-        total += side(r) + side(c);
-      }
-    }
-    return total;
+    // Every row part meets every column part: sum over pairs of side(r) + side(c)
+    // = (column parts) * sum of row sides + (row parts) * sum of column sides.
+    total = Math.addExact(total, Math.multiplyExact(partCount(cols), sideSum(rows)));
+    return Math.addExact(total, Math.multiplyExact(partCount(rows), sideSum(cols)));
   }
 
   /** Statistic plus inverse root of one side of order n. */
   private long side(long n) {
-    if (!fourBit || n * n < OptimizerLayout.MIN_QUANTIZED_ELEMENTS) {
-      return 2 * 4 * n * n;
+    long square = Math.multiplyExact(n, n);
+    if (!fourBit || square < OptimizerLayout.MIN_QUANTIZED_ELEMENTS) {
+      return Math.multiplyExact(8, square);
     }
-    long s = ROOT_BLOCK * ((n + ROOT_BLOCK - 1) / ROOT_BLOCK);
-    return 2 * (4 * n + n * s / 2 + 4 * n * s / ROOT_BLOCK);
+    long s = Math.multiplyExact(ROOT_BLOCK, Math.ceilDiv(n, ROOT_BLOCK));
+    long ns = Math.multiplyExact(n, s);
+    return Math.multiplyExact(
+        2, Math.addExact(Math.addExact(Math.multiplyExact(4, n), ns / 2), 4 * (ns / ROOT_BLOCK)));
   }
 
-  private static List<Long> parts(long n) {
-    long k = (n + MAX_ORDER - 1) / MAX_ORDER;
-    List<Long> out = new ArrayList<>();
-    for (long i = 0; i < k; i++) {
-      out.add(n / k + (i < n % k ? 1 : 0));
-    }
-    return out;
+  /** How many near-equal parts of at most {@link #MAX_ORDER} a dimension of size n is cut into. */
+  private static long partCount(long n) {
+    return Math.ceilDiv(n, MAX_ORDER);
+  }
+
+  /**
+   * The sum of {@link #side} over the parts of a dimension of size n: {@code n % k} parts of
+   * {@code n / k + 1} and the rest of {@code n / k}.
+   */
+  private long sideSum(long n) {
+    long k = partCount(n);
+    long larger = n % k;
+    long sum = Math.multiplyExact(k - larger, side(n / k));
+    return larger == 0 ? sum : Math.addExact(sum, Math.multiplyExact(larger, side(n / k + 1)));
   }
 }

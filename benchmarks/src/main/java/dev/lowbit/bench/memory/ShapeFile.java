@@ -25,8 +25,15 @@ import java.util.Set;
  * (default 1) repeats the tensor, for example once per layer; a {@code *} in the name is then
  * replaced by the copy's index, from 0. Names must be unique after expansion. The comment lines
  * at the top, up to one starting with {@code Format:}, describe the model and its source.
+ *
+ * <p>A file is refused (naming the line) if it would hold more than {@link #MAX_TENSORS} tensors
+ * after expansion, or if the model's parameter count or any optimizer's state bytes ({@link
+ * StateFormula#all()}) would exceed {@code Long.MAX_VALUE}.
  */
 public final class ShapeFile {
+
+  /** The most tensors a file may hold after {@code COUNT} expansion. */
+  public static final int MAX_TENSORS = 100_000;
 
   private ShapeFile() {}
 
@@ -87,6 +94,9 @@ public final class ShapeFile {
       throws ShapeFileException {
     List<TensorShape> tensors = new ArrayList<>();
     Set<String> names = new HashSet<>();
+    List<StateFormula> formulas = StateFormula.all();
+    long parameters = 0;
+    long[] stateBytes = new long[formulas.size()];
     StringBuilder description = new StringBuilder();
     boolean inHeader = true;
     for (int i = 0; i < lines.size(); i++) {
@@ -117,6 +127,37 @@ public final class ShapeFile {
       }
       long[] dims = parseShape(source, lineNumber, fields[1]);
       int count = fields.length == 3 ? parseCount(source, lineNumber, fields[2]) : 1;
+      if (count > MAX_TENSORS - tensors.size()) {
+        throw new ShapeFileException(
+            source,
+            lineNumber,
+            "COUNT "
+                + count
+                + " would make more than "
+                + MAX_TENSORS
+                + " tensors in the file");
+      }
+      TensorShape shape = new TensorShape(fields[0], dims);
+      String what = "parameters";
+      try {
+        parameters = Math.addExact(parameters, Math.multiplyExact(shape.elements(), count));
+        for (int f = 0; f < formulas.size(); f++) {
+          what = formulas.get(f).name() + " state bytes";
+          stateBytes[f] =
+              Math.addExact(stateBytes[f], Math.multiplyExact(formulas.get(f).bytes(shape), count));
+        }
+      } catch (ArithmeticException e) {
+        throw new ShapeFileException(
+            source,
+            lineNumber,
+            "'"
+                + fields[1]
+                + (count > 1 ? " x " + count : "")
+                + "' is too large: the model's "
+                + what
+                + " would exceed "
+                + Long.MAX_VALUE);
+      }
       for (int copy = 0; copy < count; copy++) {
         String tensorName = count > 1 ? fields[0].replace("*", Integer.toString(copy)) : fields[0];
         if (!names.add(tensorName)) {

@@ -15,6 +15,7 @@ public interface StateFormula {
    *
    * @param tensor the tensor's shape
    * @return the bytes
+   * @throws ArithmeticException if they exceed {@code Long.MAX_VALUE}
    */
   long bytes(TensorShape tensor);
 
@@ -23,11 +24,12 @@ public interface StateFormula {
    *
    * @param model the model
    * @return the bytes
+   * @throws ArithmeticException if they exceed {@code Long.MAX_VALUE}
    */
   default long bytes(ModelShapes model) {
     long total = 0;
     for (TensorShape t : model.tensors()) {
-      total += bytes(t);
+      total = Math.addExact(total, bytes(t));
     }
     return total;
   }

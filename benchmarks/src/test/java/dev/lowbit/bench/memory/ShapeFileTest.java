@@ -59,6 +59,25 @@ class ShapeFileTest {
   }
 
   @Test
+  void overflowingSumsAndHugeCountsAreRefusedNamingTheLine() throws IOException {
+    // 2^62 elements fit a long; 8 bytes of AdamW state each do not.
+    String message = error("a 10\nb 2147483648x2147483648\n");
+    assertTrue(
+        message.contains(":2: '2147483648x2147483648' is too large: the model's adamw32 state"
+            + " bytes would exceed 9223372036854775807"),
+        message);
+    // 10^15 x 10^4 parameters exceed a long (they wrapped to a negative count, under any
+    // --measure-limit).
+    message = error("h.*.w 1000000000000000 10000\n");
+    assertTrue(message.contains(":1: '1000000000000000 x 10000' is too large: the model's"
+        + " parameters would exceed"), message);
+    // A huge COUNT is refused before any tensor is made.
+    message = error("a 10\nh.*.w 10 2000000000\n");
+    assertTrue(message.contains(":2: COUNT 2000000000 would make more than 100000 tensors"),
+        message);
+  }
+
+  @Test
   void missingFileIsNamed() {
     Path missing = dir.resolve("none.shapes");
     ShapeFileException e =
