@@ -7,6 +7,7 @@ import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -72,9 +73,11 @@ public final class QuantErrorCommand implements Callable<Integer> {
     if (steps < 1) {
       throw new ParameterException(spec.commandLine(), "--steps must be at least 1, got " + steps);
     }
+    List<long[]> parsed = shapes.stream().map(this::parseShape).toList();
+    checkFitsInHeap(parsed);
     List<AdamMoments> tensors = new ArrayList<>();
     for (int k = 0; k < shapes.size(); k++) {
-      long[] shape = parseShape(shapes.get(k));
+      long[] shape = parsed.get(k);
       try {
         tensors.add(AdamMoments.generate(shape, steps, seed + k));
       } catch (IllegalArgumentException e) {
@@ -95,11 +98,57 @@ public final class QuantErrorCommand implements Callable<Integer> {
     return 0;
   }
 
+  /** Bytes per element kept for every tensor: its m and v as floats. */
+  private static final long BYTES_PER_ELEMENT = 8;
+
+  /**
+   * Bytes per element of the largest tensor while one format is measured: a float copy of the
+   * moment, its dequantized floats, and the codes and scales (at most a byte and a bit), rounded
+   * up.
+   */
+  private static final long WORK_BYTES_PER_ELEMENT = 12;
+
+  /**
+   * Refuses shapes whose moments and measurement would not fit in the maximum heap, before
+   * anything is allocated (an OutOfMemoryError otherwise, after minutes of generation).
+   */
+  private void checkFitsInHeap(List<long[]> parsed) {
+    long elements = 0;
+    long largest = 0;
+    for (long[] shape : parsed) {
+      long n = shape.length == 2 ? shape[0] * shape[1] : shape[0]; // parseShape bounds both
+      elements += n;
+      largest = Math.max(largest, n);
+    }
+    long need = BYTES_PER_ELEMENT * elements + WORK_BYTES_PER_ELEMENT * largest;
+    long max = Runtime.getRuntime().maxMemory();
+    if (need > max) {
+      throw new ParameterException(
+          spec.commandLine(),
+          String.format(
+              Locale.ROOT,
+              "--shapes: %,d elements need about %,d MiB of heap, more than the maximum heap of"
+                  + " %,d MiB (use smaller shapes or raise -Xmx)",
+              elements,
+              need >> 20,
+              max >> 20));
+    }
+  }
+
   private long[] parseShape(String text) {
     try {
-      long[] shape = Arrays.stream(text.trim().split("x")).mapToLong(Long::parseLong).toArray();
+      // -1 keeps trailing empty parts, so '1024x' is refused rather than read as 1024.
+      long[] shape =
+          Arrays.stream(text.trim().split("x", -1)).mapToLong(Long::parseLong).toArray();
       if (shape.length < 1 || shape.length > 2 || Arrays.stream(shape).anyMatch(d -> d < 1)) {
         throw new NumberFormatException();
+      }
+      long cols = shape.length == 2 ? shape[1] : 1;
+      if (shape[0] > (Integer.MAX_VALUE - 8) / cols) {
+        throw new ParameterException(
+            spec.commandLine(),
+            "--shapes: '" + text + "' has more than " + (Integer.MAX_VALUE - 8)
+                + " elements (the most a Java array holds)");
       }
       return shape;
     } catch (NumberFormatException e) {

@@ -47,7 +47,8 @@ public record AdamMoments(long[] shape, float[] m, float[] v) {
     }
     long rowsLong = shape[0];
     long colsLong = shape.length == 2 ? shape[1] : 1;
-    if (rowsLong < 1 || colsLong < 1 || rowsLong * colsLong > Integer.MAX_VALUE - 8) {
+    // Divide rather than multiply: rows * cols can overflow a long (3037000500 x 3037000500).
+    if (rowsLong < 1 || colsLong < 1 || rowsLong > (Integer.MAX_VALUE - 8) / colsLong) {
       throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " is empty or too large");
     }
     int rows = (int) rowsLong;

@@ -55,5 +55,9 @@ class AdamMomentsTest {
         () -> AdamMoments.generate(new long[] {4, 4}, 0, 1)).getMessage().contains("steps"));
     assertTrue(assertThrows(IllegalArgumentException.class,
         () -> AdamMoments.generate(new long[] {2, 2, 2}, 1, 1)).getMessage().contains("shape"));
+    // rows * cols overflows a long and wrapped to a small number: NegativeArraySizeException
+    assertTrue(assertThrows(IllegalArgumentException.class,
+        () -> AdamMoments.generate(new long[] {3037000500L, 3037000500L}, 1, 1)).getMessage()
+        .contains("too large"));
   }
 }

@@ -82,6 +82,22 @@ class QuantErrorCommandTest {
   }
 
   @Test
+  void trailingSeparatorOverflowingAndTooLargeShapesAreUsageErrors() {
+    Run run = run("quant-error", "--shapes=1024x");
+    assertEquals(2, run.status(), run.err());
+    assertTrue(run.err().contains("--shapes: '1024x' is not a shape"), run.err());
+    // rows * cols overflows a long: was a NegativeArraySizeException
+    run = run("quant-error", "--shapes=3037000500x3037000500");
+    assertEquals(2, run.status(), run.err());
+    assertTrue(run.err().contains("'3037000500x3037000500' has more than 2147483639 elements"),
+        run.err());
+    // fits an array, but m, v and the work copies do not fit the heap
+    run = run("quant-error", "--shapes=46000x46000");
+    assertEquals(2, run.status(), run.err());
+    assertTrue(run.err().contains("more than the maximum heap"), run.err());
+  }
+
+  @Test
   void helpWorks() {
     Run run = run("quant-error", "--help");
     assertEquals(0, run.status());
