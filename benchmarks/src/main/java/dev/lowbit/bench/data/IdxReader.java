@@ -75,6 +75,8 @@ public final class IdxReader {
         return readGzip(source, in);
       }
       return in.readAllBytes();
+    } catch (IdxFormatException e) {
+      throw e; // already names the file and the problem (a gzip error)
     } catch (IOException e) {
       throw new IdxFormatException(source, "cannot be read: " + e.getMessage(), e);
     }
