@@ -21,6 +21,9 @@ public record FashionMnist(LabeledImages train, LabeledImages test, String origi
   /** Number of classes. */
   public static final int CLASSES = 10;
 
+  /** Rows and columns of every image (the models take 28x28 input). */
+  public static final int SIDE = 28;
+
   /** Where the Debian package {@code dataset-fashion-mnist} installs the dataset. */
   public static final Path DEBIAN_DIRECTORY = Path.of("/usr/share/datasets/fashion-mnist");
 
@@ -61,24 +64,43 @@ public record FashionMnist(LabeledImages train, LabeledImages test, String origi
    *
    * @param directory the directory
    * @return the dataset
-   * @throws IOException naming the file if a file is missing or malformed
+   * @throws IOException naming the file if a file is missing or malformed, or if its images are
+   *     not {@value #SIDE}x{@value #SIDE}
    */
   public static FashionMnist fromDirectory(Path directory) throws IOException {
     if (!Files.isDirectory(directory)) {
       throw new IdxFormatException(directory.toString(), "not a directory");
     }
-    LabeledImages train =
-        LabeledImages.of(
-            IdxReader.read(find(directory, TRAIN_IMAGES)),
-            IdxReader.read(find(directory, TRAIN_LABELS)),
-            CLASSES);
-    LabeledImages test =
-        LabeledImages.of(
-            IdxReader.read(find(directory, TEST_IMAGES)),
-            IdxReader.read(find(directory, TEST_LABELS)),
-            CLASSES);
-    checkSameImageSize(train, test, directory);
-    return new FashionMnist(train, test, "Fashion-MNIST from " + directory);
+    return new FashionMnist(
+        pair(directory, TRAIN_IMAGES, TRAIN_LABELS),
+        pair(directory, TEST_IMAGES, TEST_LABELS),
+        "Fashion-MNIST from " + directory);
+  }
+
+  /**
+   * Reads an image file and its label file (in that order: a damaged or missing file is named
+   * first), then refuses images that are not {@value #SIDE}x{@value #SIDE}: they failed later, in
+   * training, with a DJL buffer-size error that named no file.
+   */
+  private static LabeledImages pair(Path directory, String imageName, String labelName)
+      throws IOException {
+    Path file = find(directory, imageName);
+    IdxArray images = IdxReader.read(file);
+    IdxArray labels = IdxReader.read(find(directory, labelName));
+    int[] dims = images.dimensions();
+    if (dims.length == 3 && (dims[1] != SIDE || dims[2] != SIDE)) {
+      throw new IdxFormatException(
+          file.toString(),
+          "images are "
+              + dims[1]
+              + "x"
+              + dims[2]
+              + ", but Fashion-MNIST images (which the models take) are "
+              + SIDE
+              + "x"
+              + SIDE);
+    }
+    return LabeledImages.of(images, labels, CLASSES);
   }
 
   /**
@@ -124,21 +146,5 @@ public record FashionMnist(LabeledImages train, LabeledImages test, String origi
     }
     throw new IdxFormatException(
         gz.toString(), "file not found (nor " + plain.getFileName() + " without .gz)");
-  }
-
-  private static void checkSameImageSize(LabeledImages train, LabeledImages test, Path dir)
-      throws IdxFormatException {
-    if (train.rows() != test.rows() || train.cols() != test.cols()) {
-      throw new IdxFormatException(
-          dir.resolve(TEST_IMAGES).toString(),
-          "test images are "
-              + test.rows()
-              + "x"
-              + test.cols()
-              + " but training images are "
-              + train.rows()
-              + "x"
-              + train.cols());
-    }
   }
 }

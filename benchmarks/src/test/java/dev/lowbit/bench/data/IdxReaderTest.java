@@ -182,6 +182,23 @@ class IdxReaderTest {
   }
 
   @Test
+  void imagesThatAreNot28x28AreRefusedNamingTheFile() throws IOException {
+    for (String name : new String[] {"train", "t10k"}) {
+      IdxWriter.writeGzip(
+          dir.resolve(name + "-images-idx3-ubyte.gz"), new int[] {2, 28, 28}, new byte[2 * 784]);
+      IdxWriter.writeGzip(dir.resolve(name + "-labels-idx1-ubyte.gz"), new int[] {2}, new byte[2]);
+    }
+    assertEquals(2, FashionMnist.fromDirectory(dir).test().count());
+    Path test = dir.resolve("t10k-images-idx3-ubyte.gz");
+    IdxWriter.writeGzip(test, new int[] {2, 56, 56}, new byte[2 * 56 * 56]);
+    IdxFormatException e =
+        assertThrows(IdxFormatException.class, () -> FashionMnist.fromDirectory(dir));
+    assertEquals(
+        test + ": images are 56x56, but Fashion-MNIST images (which the models take) are 28x28",
+        e.getMessage());
+  }
+
+  @Test
   void embeddedSampleIsStratifiedAndComplete() throws IOException {
     FashionMnist sample = FashionMnist.embeddedSample();
     assertEquals(5000, sample.train().count());
