@@ -152,6 +152,13 @@ public final class CompareCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     checkArguments();
+    if (!noChart) {
+      try {
+        CompareChart.checkWritable(chart);
+      } catch (IOException e) {
+        throw new IllegalArgumentException("--chart " + chart + ": " + e.getMessage());
+      }
+    }
     // Read by DJL's PyTorch engine when it loads; a value the user set with -D wins.
     if (System.getProperty("ai.djl.pytorch.num_threads") == null) {
       System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(engineThreads));
@@ -239,7 +246,12 @@ public final class CompareCommand implements Callable<Integer> {
       }
     }
     if (!noChart) {
-      CompareChart.write(report, chart);
+      out.flush(); // the report is printed even if the chart cannot be written
+      try {
+        CompareChart.write(report, chart);
+      } catch (IOException e) {
+        throw new IOException("--chart " + chart + ": " + e.getMessage(), e);
+      }
       announce.println("Chart: " + chart.toAbsolutePath());
     }
     out.flush();

@@ -5,6 +5,7 @@ import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import javax.imageio.ImageIO;
@@ -36,7 +37,7 @@ public final class CompareChart {
    *
    * @param report the comparison
    * @param file the PNG to write; missing parent directories are created
-   * @throws IOException if the file cannot be written
+   * @throws IOException if the file cannot be written, saying why (without the file name)
    */
   public static void write(CompareReport report, Path file) throws IOException {
     // No window is ever opened; headless mode lets the chart render without a display.
@@ -52,13 +53,55 @@ public final class CompareChart {
     } finally {
       g.dispose();
     }
-    Path parent = file.toAbsolutePath().getParent();
+    checkWritable(file);
+    // Through an OutputStream: ImageIO.write(File) reports an unwritable file only as "Can't
+    // create an ImageOutputStream!".
+    try (OutputStream out = Files.newOutputStream(file)) {
+      if (!ImageIO.write(image, "png", out)) {
+        throw new IOException("no PNG writer available");
+      }
+    } catch (IOException e) {
+      throw new IOException("cannot be written: " + reason(e), e);
+    }
+  }
+
+  /**
+   * Checks, before any work, that the chart can be written: creates missing parent directories
+   * and refuses a directory, a read-only file or a parent that is not writable.
+   *
+   * @param file the PNG to be written
+   * @throws IOException saying why not (without the file name, which the caller adds)
+   */
+  public static void checkWritable(Path file) throws IOException {
+    Path absolute = file.toAbsolutePath();
+    Path parent = absolute.getParent();
     if (parent != null) {
-      Files.createDirectories(parent);
+      try {
+        Files.createDirectories(parent);
+      } catch (IOException e) {
+        throw new IOException("its directory cannot be created: " + reason(e), e);
+      }
     }
-    if (!ImageIO.write(image, "png", file.toFile())) {
-      throw new IOException(file + ": no PNG writer available");
+    if (Files.isDirectory(absolute)) {
+      throw new IOException("is a directory");
     }
+    if (Files.exists(absolute) ? !Files.isWritable(absolute)
+        : parent != null && !Files.isWritable(parent)) {
+      throw new IOException("is not writable");
+    }
+  }
+
+  /** An I/O exception's message with its kind, since NIO's messages are often just a path. */
+  private static String reason(IOException e) {
+    String kind =
+        switch (e) {
+          case java.nio.file.AccessDeniedException a -> "permission denied";
+          case java.nio.file.FileAlreadyExistsException a -> "a file is in the way";
+          case java.nio.file.NoSuchFileException a -> "no such file or directory";
+          case java.nio.file.FileSystemException f when f.getReason() != null -> f.getReason();
+          default -> e.getMessage();
+        };
+    return kind == null ? e.getClass().getSimpleName() : kind;
   }
 
   private static JFreeChart accuracyChart(CompareReport report) {

@@ -159,6 +159,24 @@ class CompareCommandTest {
   }
 
   @Test
+  void unwritableChartIsRefusedBeforeTraining() throws IOException {
+    // A directory, and a path under a regular file: refused at once (no training: no table).
+    Run run = run("compare", "--sample", "--chart", dir.toString());
+    assertEquals(2, run.status(), run.err());
+    assertEquals("lowbit compare: error: --chart " + dir + ": is a directory\n", run.err());
+    assertEquals("", run.out());
+    java.nio.file.Files.writeString(dir.resolve("file"), "x");
+    Path under = dir.resolve("file/chart.png");
+    run = run("compare", "--sample", "--chart", under.toString());
+    assertEquals(2, run.status(), run.err());
+    assertTrue(
+        run.err().startsWith("lowbit compare: error: --chart " + under
+            + ": its directory cannot be created: "),
+        run.err());
+    assertEquals(1, run.err().strip().lines().count(), run.err());
+  }
+
+  @Test
   void damagedDataDirectoryIsNamed() throws IOException {
     java.nio.file.Files.write(dir.resolve("train-images-idx3-ubyte"), new byte[] {0, 0, 8, 3, 0});
     Run run = run("compare", "--data", dir.toString(), "--no-chart");
