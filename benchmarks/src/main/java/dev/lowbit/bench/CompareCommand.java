@@ -175,6 +175,7 @@ public final class CompareCommand implements Callable<Integer> {
     LabeledImages train = dataset.train().first(trainLimit == 0 ? Integer.MAX_VALUE : trainLimit);
     LabeledImages test = dataset.test().first(testLimit == 0 ? Integer.MAX_VALUE : testLimit);
     TrainingRun run = new TrainingRun(model, epochs, batchSize, train, test);
+    checkSteps(run);
 
     PrintWriter announce = json ? err : out;
     announce.printf(
@@ -277,6 +278,28 @@ public final class CompareCommand implements Callable<Integer> {
     }
     if (learningRate != null && !(learningRate > 0 && Double.isFinite(learningRate))) {
       throw new IllegalArgumentException("--lr must be a positive number, got " + learningRate);
+    }
+  }
+
+  /**
+   * Refuses an {@code --epochs} whose step count the per-step timings (two longs per step) cannot
+   * hold: more than an array holds, or more than a quarter of the maximum heap.
+   */
+  private void checkSteps(TrainingRun run) {
+    long steps = (long) epochs * run.stepsPerEpoch();
+    long bytes = TrainingRun.BYTES_PER_STEP * steps;
+    long heap = Runtime.getRuntime().maxMemory();
+    if (steps > TrainingRun.MAX_STEPS || bytes > heap / 4) {
+      throw new IllegalArgumentException(
+          String.format(
+              Locale.ROOT,
+              "--epochs %d gives %,d training steps (%d per epoch), too many to time: at most"
+                  + " %,d fit in a quarter of the maximum heap (%,d MiB)",
+              epochs,
+              steps,
+              run.stepsPerEpoch(),
+              Math.min(TrainingRun.MAX_STEPS, heap / 4 / TrainingRun.BYTES_PER_STEP),
+              heap >> 20));
     }
   }
 

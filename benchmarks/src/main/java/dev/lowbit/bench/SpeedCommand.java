@@ -63,6 +63,12 @@ public final class SpeedCommand implements Callable<Integer> {
    */
   private static final int WARM_UP_STEPS = 3000;
 
+  /**
+   * Heap bytes per parameter of the largest workload: parameters, gradients and float32 m and v;
+   * the copy baseline's two float arrays, allocated after the workloads are freed, need less.
+   */
+  private static final long BYTES_PER_PARAM = 16;
+
   /** Creates the command; picocli sets its options from the command line. */
   public SpeedCommand() {}
 
@@ -89,6 +95,19 @@ public final class SpeedCommand implements Callable<Integer> {
     if (params < 4096) {
       throw new ParameterException(
           spec.commandLine(), "--params must be at least 4096, got " + params);
+    }
+    long heap = Runtime.getRuntime().maxMemory();
+    if (BYTES_PER_PARAM * params > heap) {
+      throw new ParameterException(
+          spec.commandLine(),
+          String.format(
+              java.util.Locale.ROOT,
+              "--params %,d needs about %,d MiB of heap (%d bytes per parameter), more than the"
+                  + " maximum heap of %,d MiB (use fewer or raise -Xmx)",
+              params,
+              BYTES_PER_PARAM * params >> 20,
+              BYTES_PER_PARAM,
+              heap >> 20));
     }
     if (millis < 1) {
       throw new ParameterException(spec.commandLine(), "--millis must be positive, got " + millis);

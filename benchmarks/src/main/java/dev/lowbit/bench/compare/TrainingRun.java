@@ -49,6 +49,12 @@ public final class TrainingRun {
   private final LabeledImages train;
   private final LabeledImages test;
 
+  /** The most training steps one run can time (the length of an array of step times). */
+  public static final long MAX_STEPS = Integer.MAX_VALUE - 8;
+
+  /** Heap bytes per training step for its timings (step and update nanoseconds). */
+  public static final long BYTES_PER_STEP = 2 * Long.BYTES;
+
   /**
    * Prepares runs that share a model kind, schedule and data.
    *
@@ -118,8 +124,8 @@ public final class TrainingRun {
         int[] permutation = identity(train.count());
         List<Double> losses = new ArrayList<>();
         List<Double> accuracies = new ArrayList<>();
-        long[] stepNanos = new long[(int) totalSteps];
-        long[] updateNanos = new long[(int) totalSteps];
+        long[] stepNanos = new long[Math.toIntExact(totalSteps)]; // the command checks the size
+        long[] updateNanos = new long[Math.toIntExact(totalSteps)];
         int step = 0;
         String failure = null;
         training:

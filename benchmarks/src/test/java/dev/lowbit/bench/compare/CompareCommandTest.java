@@ -177,6 +177,20 @@ class CompareCommandTest {
   }
 
   @Test
+  void epochsWhoseStepsCannotBeTimedAreRefused() {
+    // 2^31 - 1 epochs of 4 steps: was a NegativeArraySizeException (new long[(int) steps])
+    Run run =
+        run("compare", "--sample", "--train-limit", "512", "--epochs",
+            Integer.toString(Integer.MAX_VALUE), "--no-chart");
+    assertEquals(2, run.status(), run.err());
+    assertTrue(
+        run.err().startsWith(
+            "lowbit compare: error: --epochs 2147483647 gives 8,589,934,588 training steps (4 per"
+                + " epoch), too many to time"),
+        run.err());
+  }
+
+  @Test
   void damagedDataDirectoryIsNamed() throws IOException {
     java.nio.file.Files.write(dir.resolve("train-images-idx3-ubyte"), new byte[] {0, 0, 8, 3, 0});
     Run run = run("compare", "--data", dir.toString(), "--no-chart");
