@@ -266,7 +266,8 @@ public final class CompareCommand implements Callable<Integer> {
     if (seeds < 1) {
       throw new IllegalArgumentException("--seeds must be at least 1, got " + seeds);
     }
-    if (firstSeed < 1 || firstSeed > Integer.MAX_VALUE - seeds) {
+    // The last seed, firstSeed + seeds - 1, must be an int (seeds >= 1, so this cannot overflow).
+    if (firstSeed < 1 || firstSeed > Integer.MAX_VALUE - seeds + 1) {
       throw new IllegalArgumentException(
           "--first-seed must be at least 1 and leave room for --seeds, got " + firstSeed);
     }

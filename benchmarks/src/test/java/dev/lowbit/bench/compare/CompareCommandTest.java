@@ -191,6 +191,21 @@ class CompareCommandTest {
   }
 
   @Test
+  void lastSeedMayBeIntegerMaxValue() {
+    Run run =
+        run("compare", "--sample", "--train-limit", "256", "--test-limit", "100", "--optimizers",
+            "adamw32", "--first-seed", "2147483646", "--seeds", "2", "--json", "--no-chart");
+    assertEquals(0, run.status(), run.err());
+    assertEquals(
+        "[2147483646,2147483647]",
+        JsonParser.parseString(run.out()).getAsJsonObject().getAsJsonObject("settings")
+            .getAsJsonArray("seeds").toString());
+    run = run("compare", "--sample", "--first-seed", "2147483647", "--seeds", "2", "--no-chart");
+    assertEquals(2, run.status(), run.err());
+    assertTrue(run.err().contains("--first-seed must be at least 1 and leave room"), run.err());
+  }
+
+  @Test
   void damagedDataDirectoryIsNamed() throws IOException {
     java.nio.file.Files.write(dir.resolve("train-images-idx3-ubyte"), new byte[] {0, 0, 8, 3, 0});
     Run run = run("compare", "--data", dir.toString(), "--no-chart");
