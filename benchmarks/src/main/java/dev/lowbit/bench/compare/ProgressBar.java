@@ -1,13 +1,37 @@
 package dev.lowbit.bench.compare;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Optional;
 
 /**
  * A progress bar on one line of stderr. On a terminal it redraws in place (at most ten times a
  * second); otherwise (a pipe, a file, a test) it prints one plain line per epoch so logs stay
  * readable.
+ *
+ * <p>Whether stderr is a terminal ({@link #stderrIsTerminal()}), in order:
+ *
+ * <ol>
+ *   <li>the system property {@value #MODE_PROPERTY}, else the environment variable {@value
+ *       #MODE_ENV}: {@code bar} forces redrawing, {@code lines} plain lines;
+ *   <li>where the target of file descriptor 2 can be read ({@code /proc/self/fd/2}, Linux): a
+ *       terminal when it is a {@code /dev/pts/}, {@code /dev/tty} or {@code /dev/console} device,
+ *       so {@code 2>log} or {@code 2>&1 | tee} gets plain lines even from a terminal;
+ *   <li>otherwise (Java itself cannot tell where stderr goes): a terminal only when {@link
+ *       System#console()} says stdin and stdout are one ({@link java.io.Console#isTerminal()}),
+ *       and plain lines whenever either is redirected.
+ * </ol>
  */
 public final class ProgressBar {
+
+  /** System property choosing the mode: {@code bar} or {@code lines}. */
+  public static final String MODE_PROPERTY = "lowbit.progress";
+
+  /** Environment variable choosing the mode when the property is not set. */
+  public static final String MODE_ENV = "LOWBIT_PROGRESS";
 
   private static final int WIDTH = 30;
   private static final long REDRAW_NANOS = 100_000_000L;
@@ -34,13 +58,51 @@ public final class ProgressBar {
   }
 
   /**
-   * Whether stderr is an interactive terminal.
+   * Whether stderr is an interactive terminal, by the rule in the class description.
    *
    * @return true when redrawing in place makes sense
    */
   public static boolean stderrIsTerminal() {
+    String mode = System.getProperty(MODE_PROPERTY);
+    if (mode == null) {
+      mode = System.getenv(MODE_ENV);
+    }
+    Optional<String> stderrTarget;
+    try {
+      stderrTarget = Optional.of(Files.readSymbolicLink(Path.of("/proc/self/fd/2")).toString());
+    } catch (IOException | UnsupportedOperationException | SecurityException e) {
+      stderrTarget = Optional.empty();
+    }
     java.io.Console console = System.console();
-    return console != null && console.isTerminal();
+    return decide(mode, stderrTarget, console != null && console.isTerminal());
+  }
+
+  /**
+   * The rule of {@link #stderrIsTerminal()} on its inputs.
+   *
+   * @param mode {@code bar}, {@code lines}, or null (or anything else) to decide from the rest
+   * @param stderrTarget what file descriptor 2 links to, when known
+   * @param consoleIsTerminal whether stdin and stdout are a terminal
+   * @return true to redraw in place
+   */
+  static boolean decide(String mode, Optional<String> stderrTarget, boolean consoleIsTerminal) {
+    if (mode != null) {
+      switch (mode.strip().toLowerCase(Locale.ROOT)) {
+        case "bar":
+          return true;
+        case "lines":
+          return false;
+        default:
+          break;
+      }
+    }
+    if (stderrTarget.isPresent()) {
+      String target = stderrTarget.get();
+      return target.startsWith("/dev/pts/")
+          || target.startsWith("/dev/tty")
+          || target.equals("/dev/console");
+    }
+    return consoleIsTerminal;
   }
 
   /**

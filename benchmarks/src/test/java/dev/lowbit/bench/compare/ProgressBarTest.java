@@ -1,0 +1,41 @@
+package dev.lowbit.bench.compare;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** When the progress bar redraws in place, and what it prints otherwise. */
+class ProgressBarTest {
+
+  @Test
+  void stderrRedirectedToAFileOrPipeGetsPlainLinesEvenFromATerminal() {
+    // stdin and stdout on the terminal, stderr to a log: was redrawn into the log
+    assertFalse(ProgressBar.decide(null, Optional.of("/home/me/run.log"), true));
+    assertFalse(ProgressBar.decide(null, Optional.of("pipe:[123456]"), true));
+    assertTrue(ProgressBar.decide(null, Optional.of("/dev/pts/3"), false));
+    assertTrue(ProgressBar.decide(null, Optional.of("/dev/tty1"), false));
+  }
+
+  @Test
+  void withoutTheStderrTargetTheConsoleDecidesAndTheModeOverrides() {
+    assertTrue(ProgressBar.decide(null, Optional.empty(), true));
+    assertFalse(ProgressBar.decide(null, Optional.empty(), false));
+    assertFalse(ProgressBar.decide("lines", Optional.of("/dev/pts/3"), true));
+    assertTrue(ProgressBar.decide("BAR", Optional.of("/tmp/log"), false));
+    assertFalse(ProgressBar.decide("other", Optional.of("/tmp/log"), true));
+  }
+
+  @Test
+  void plainModePrintsOneLinePerEpochAndNoRedraws() {
+    StringWriter out = new StringWriter();
+    ProgressBar bar = new ProgressBar(new PrintWriter(out), false, "x seed 1", 10);
+    bar.step(3, "loss 1.0");
+    bar.epoch(10, "epoch 1");
+    assertFalse(out.toString().contains("\r"), out.toString());
+    assertTrue(out.toString().startsWith("x seed 1 epoch 1"), out.toString());
+  }
+}
