@@ -815,13 +815,15 @@ public abstract class Optimizer implements AutoCloseable {
   private static long parseCount(Path file, String what, String text) throws CheckpointException {
     try {
       long v = Long.parseLong(Objects.requireNonNull(text));
-      if (v >= 0) {
+      // Below Long.MAX_VALUE: the next step (or skip) counts one more, which must not wrap.
+      if (v >= 0 && v < Long.MAX_VALUE) {
         return v;
       }
     } catch (NumberFormatException | NullPointerException e) {
       // reported below
     }
-    throw new CheckpointException(file, what + " is '" + text + "', not a count");
+    throw new CheckpointException(
+        file, what + " is '" + text + "', not a count (0 to " + (Long.MAX_VALUE - 1) + ")");
   }
 
   private static List<String> parseNames(CheckpointReader in, String key)

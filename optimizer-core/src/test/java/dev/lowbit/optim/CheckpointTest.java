@@ -387,4 +387,49 @@ class CheckpointTest {
       }
     }
   }
+
+  @Test
+  void aStepCountWhoseNextStepWouldWrapIsRefused() throws IOException {
+    Path file = dir.resolve("wrap.safetensors");
+    try (Optimizer opt = Optimizers.adamW32().build()) {
+      opt.register("w", new long[] {4}, new float[4]);
+      opt.step("w", new float[] {1, 1, 1, 1});
+      opt.save(file);
+      String stepOne = "\\\"step\\\":1,";
+      editHeader(file, h -> {
+        assertTrue(h.contains(stepOne), h);
+        return h.replace(stepOne, "\\\"step\\\":" + Long.MAX_VALUE + ",");
+      });
+      CheckpointException e = assertThrows(CheckpointException.class, () -> opt.load(file));
+      assertTrue(e.getMessage().contains("not a count"), e.getMessage());
+      assertEquals(1, opt.stepCount("w"));
+    }
+  }
+
+  /**
+   * Rewrites a checkpoint's header with {@code edit}, padded to 8 bytes again and with its
+   * header CRC32C recomputed, as a writer of such a header would have.
+   */
+  static void editHeader(Path file, java.util.function.UnaryOperator<String> edit)
+      throws IOException {
+    byte[] bytes = Files.readAllBytes(file);
+    int length = (int) ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getLong();
+    String header =
+        edit.apply(new String(bytes, 8, length, StandardCharsets.UTF_8).stripTrailing());
+    String marker = "\"lowbit.header_crc32c\":\"";
+    int at = header.indexOf(marker) + marker.length();
+    StringBuilder padded = new StringBuilder(
+        header.substring(0, at) + "00000000" + header.substring(at + 8));
+    while (padded.toString().getBytes(StandardCharsets.UTF_8).length % 8 != 0) {
+      padded.append(' ');
+    }
+    java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+    crc.update(padded.toString().getBytes(StandardCharsets.UTF_8));
+    padded.replace(at, at + 8, String.format("%08x", crc.getValue()));
+    byte[] h = padded.toString().getBytes(StandardCharsets.UTF_8);
+    ByteBuffer out = ByteBuffer.allocate(bytes.length - length + h.length)
+        .order(ByteOrder.LITTLE_ENDIAN);
+    out.putLong(h.length).put(h).put(bytes, 8 + length, bytes.length - 8 - length);
+    Files.write(file, out.array());
+  }
 }
