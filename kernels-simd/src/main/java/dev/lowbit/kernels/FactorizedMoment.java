@@ -50,21 +50,6 @@ public record FactorizedMoment(
   public FactorizedMoment {
     Objects.requireNonNull(rowStats, "rowStats");
     Objects.requireNonNull(colStats, "colStats");
-    checkDimensions(batch, rows, cols);
-  }
-
-  /** Fails unless every dimension is {@code >= 0} and their product fits a long. */
-  private static void checkDimensions(long batch, long rows, long cols) {
-    if (batch < 0 || rows < 0 || cols < 0) {
-      String name = batch < 0 ? "batch" : rows < 0 ? "rows" : "cols";
-      long value = batch < 0 ? batch : rows < 0 ? rows : cols;
-      throw new IllegalArgumentException(name + " must be >= 0, got " + value);
-    }
-    try {
-      Math.multiplyExact(Math.multiplyExact(batch, rows), cols);
-    } catch (ArithmeticException e) {
-      throw new IllegalArgumentException(
-          "batch * rows * cols overflows a long: " + batch + " * " + rows + " * " + cols, e);
-    }
+    Dimensions.check(new String[] {"batch", "rows", "cols"}, batch, rows, cols);
   }
 }

@@ -49,13 +49,6 @@ public record Rank1Moment(
     Objects.requireNonNull(codes, "codes");
     Objects.requireNonNull(rowScales, "rowScales");
     Objects.requireNonNull(colScales, "colScales");
-    if (rows < 0 || cols < 0) {
-      throw new IllegalArgumentException(
-          (rows < 0 ? "rows" : "cols") + " must be >= 0, got " + (rows < 0 ? rows : cols));
-    }
-    if (cols != 0 && rows > Long.MAX_VALUE / cols) {
-      throw new IllegalArgumentException(
-          "rows * cols overflows a long: " + rows + " * " + cols);
-    }
+    Dimensions.check(new String[] {"rows", "cols"}, rows, cols);
   }
 }

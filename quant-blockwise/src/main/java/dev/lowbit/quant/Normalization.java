@@ -147,7 +147,9 @@ public sealed interface Normalization
 
     @Override
     public Normalization resolve(long[] shape) {
-      return Objects.requireNonNull(shape, "shape").length < 2 ? new BlockWise(RANK1_FALLBACK_BLOCK_SIZE) : this;
+      return Objects.requireNonNull(shape, "shape").length < 2
+          ? new BlockWise(RANK1_FALLBACK_BLOCK_SIZE)
+          : this;
     }
 
     @Override
