@@ -234,13 +234,15 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
       return current;
     }
     if (current == null) {
-      ParameterBinding fresh = newBinding(keyFor(slot, weight), parameterId, weight);
+      ParameterBinding fresh =
+          ParameterBinding.of(keyFor(slot, weight), weight, label(parameterId, weight));
       core.register(fresh.key(), fresh.shape(), fresh.values());
       bindings.put(slot, fresh);
       return fresh;
     }
     // The tensor (or its storage) was replaced: keep the state, follow the new memory.
-    ParameterBinding moved = newBinding(current.key(), parameterId, weight);
+    ParameterBinding moved =
+        ParameterBinding.of(current.key(), weight, label(parameterId, weight));
     if (!Arrays.equals(moved.shape(), current.shape())) {
       throw new IllegalArgumentException(
           "parameter " + label(parameterId, weight) + " was replaced by a tensor of shape "
@@ -250,21 +252,6 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
     core.rebind(moved.key(), moved.values());
     bindings.put(slot, moved);
     return moved;
-  }
-
-  /**
-   * Binds a tensor (see {@link ParameterBinding#of}) after checking that the update can write
-   * it, so that a step never fails after the core has stepped.
-   *
-   * @throws IllegalArgumentException naming the parameter if the tensor cannot be stepped
-   */
-  private ParameterBinding newBinding(String key, String parameterId, NDArray weight) {
-    String problem = TensorMemory.whyNotWritable(weight);
-    if (problem != null) {
-      throw new IllegalArgumentException(
-          "parameter " + label(parameterId, weight) + " cannot be updated: " + problem);
-    }
-    return ParameterBinding.of(key, weight);
   }
 
   /** The core key of a slot: the parameter's name if known, else DJL's runtime id. */
@@ -413,13 +400,8 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
       NDArray array = parameter.getArray();
       try (NDManager scratch = array.getManager().newSubManager()) {
         array.tempAttach(scratch);
-        String problem = TensorMemory.whyNotWritable(array);
-        if (problem != null) {
-          throw new IllegalArgumentException(
-              "parameter '" + p.getKey() + "' cannot be updated: " + problem);
-        }
         next.put(new Slot(parameter.getId(), array.getDevice()),
-            ParameterBinding.of(p.getKey(), array));
+            ParameterBinding.of(p.getKey(), array, "'" + p.getKey() + "'"));
       }
     }
     replaceCore(next, path);

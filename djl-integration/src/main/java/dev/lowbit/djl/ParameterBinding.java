@@ -19,20 +19,33 @@ record ParameterBinding(
 
   /**
    * Binds a tensor: in place when {@link TensorMemory#ownMemory} allows it, else through a staging
-   * array. Call with the tensor attached to a scratch manager (see {@link TensorMemory}).
+   * array. Call with the tensor attached to a scratch manager (see {@link TensorMemory}). The
+   * tensor is checked here ({@link TensorMemory#whyNotFloating}, and for the copy path
+   * {@link TensorMemory#whyNotWritableBack}), so that a step never fails after the core has
+   * stepped.
    *
    * @param key the core key
    * @param weight the tensor
+   * @param label how an error names the parameter
    * @return the binding
+   * @throws IllegalArgumentException naming the parameter if the tensor cannot be stepped
    */
-  static ParameterBinding of(String key, NDArray weight) {
+  static ParameterBinding of(String key, NDArray weight, String label) {
+    refuse(label, TensorMemory.whyNotFloating(weight));
     long[] shape = weight.getShape().getShape();
     MemorySegment own = TensorMemory.ownMemory(weight);
     if (own != null) {
       return new ParameterBinding(key, weight, true, own, shape);
     }
+    refuse(label, TensorMemory.whyNotWritableBack(weight));
     float[] staging = new float[Math.toIntExact(weight.size())];
     return new ParameterBinding(key, weight, false, MemorySegment.ofArray(staging), shape);
+  }
+
+  private static void refuse(String label, String problem) {
+    if (problem != null) {
+      throw new IllegalArgumentException("parameter " + label + " cannot be updated: " + problem);
+    }
   }
 
   /**

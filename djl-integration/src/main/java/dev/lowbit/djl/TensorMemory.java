@@ -54,22 +54,28 @@ final class TensorMemory {
   }
 
   /**
-   * Why the update could not write this tensor, or null if it can: it must hold floating-point
-   * values, and, unless it is stepped in its own memory, accept writes through indexed assignment
-   * (a broadcast view, whose elements share memory, does not). The check writes the tensor's own
-   * values back into it, which changes nothing.
+   * Why the update could not step this tensor, or null if it can: it must hold floating-point
+   * values.
    *
    * @param array the tensor
    * @return the reason, or null
    */
-  static String whyNotWritable(NDArray array) {
-    if (!array.getDataType().isFloating()) {
-      return "its data type is " + array.getDataType()
-          + "; LowBit updates floating-point tensors only";
-    }
-    if (ownMemory(array) != null) {
-      return null;
-    }
+  static String whyNotFloating(NDArray array) {
+    return array.getDataType().isFloating()
+        ? null
+        : "its data type is " + array.getDataType() + "; LowBit updates floating-point tensors only";
+  }
+
+  /**
+   * Why {@link #copyIn} could not write this tensor back, or null if it can: a tensor stepped
+   * through a copy must accept writes through indexed assignment (a broadcast view, whose
+   * elements share memory, does not). The check writes the tensor's own values back into it,
+   * which changes nothing.
+   *
+   * @param array a tensor that is not stepped in its own memory
+   * @return the reason, or null
+   */
+  static String whyNotWritableBack(NDArray array) {
     try {
       array.set(new NDIndex("..."), array.duplicate());
       return null;
