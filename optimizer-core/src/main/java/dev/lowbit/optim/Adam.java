@@ -5,6 +5,7 @@ import dev.lowbit.kernels.Kernels;
 import dev.lowbit.kernels.MomentState;
 import java.lang.foreign.MemorySegment;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Adam and AdamW ("Adam: A Method for Stochastic Optimization"; "Decoupled Weight Decay
@@ -35,7 +36,7 @@ public final class Adam extends MomentOptimizer {
   private final boolean djlEpsilon;
 
   private Adam(Builder b) {
-    super(b.commonOptions(), MOMENTS, b.formatPolicy());
+    super(b.commonOptions(), MOMENTS, Set.of("v"), b.formatPolicy());
     this.decoupled = b.decoupled;
     this.beta1 = b.beta1;
     this.beta2 = b.beta2;

@@ -4,6 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The shared part of the optimizers whose state is a fixed set of moments (Adam's m and v, SGD's
@@ -12,11 +13,24 @@ import java.util.Map;
 abstract sealed class MomentOptimizer extends Optimizer permits Adam, Sgd {
 
   private final String[] momentNames;
+  private final Set<String> nonNegativeMoments;
   private final FormatPolicy formats;
 
-  MomentOptimizer(CommonOptions options, String[] momentNames, FormatPolicy formats) {
+  /**
+   * An optimizer over the given moments.
+   *
+   * @param options the common options
+   * @param momentNames the moments, in kernel order
+   * @param nonNegativeMoments those the update never makes negative (a load refuses negative
+   *     values in them)
+   * @param formats how each tensor's formats are chosen
+   */
+  MomentOptimizer(
+      CommonOptions options, String[] momentNames, Set<String> nonNegativeMoments,
+      FormatPolicy formats) {
     super(options);
     this.momentNames = momentNames.clone();
+    this.nonNegativeMoments = Set.copyOf(nonNegativeMoments);
     this.formats = formats;
   }
 
@@ -68,7 +82,8 @@ abstract sealed class MomentOptimizer extends Optimizer permits Adam, Sgd {
   protected final ParameterState readState(
       Parameter p, String description, CheckpointReader in, String keyPrefix)
       throws CheckpointException {
-    return MomentSet.read(momentNames, formats.formatsFor(p), p, description, in, keyPrefix);
+    return MomentSet.read(
+        momentNames, nonNegativeMoments, formats.formatsFor(p), p, description, in, keyPrefix);
   }
 
   /**

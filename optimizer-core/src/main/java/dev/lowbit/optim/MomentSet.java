@@ -8,6 +8,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
+import java.util.Set;
 
 /**
  * The state of one parameter for the moment-based optimizers (Adam's m and v, SGD's buffer):
@@ -49,9 +50,12 @@ final class MomentSet implements ParameterState {
 
   /**
    * Allocates moments and fills them from a checkpoint, checking that the checkpoint describes
-   * the same formats and that every stored value is usable.
+   * the same formats and that every stored value is usable: float values finite, those the
+   * optimizer never makes negative (a non-negative moment, every scale and statistic) not
+   * negative, codes inside their book.
    *
    * @param names the moments' names
+   * @param nonNegative the names of the moments that are never negative (Adam's v)
    * @param formats the formats this optimizer uses for the parameter
    * @param p the parameter
    * @param description the checkpoint's description of the state
@@ -59,8 +63,8 @@ final class MomentSet implements ParameterState {
    * @param keyPrefix the tensors' key prefix
    */
   static MomentSet read(
-      String[] names, StateFormat[] formats, Parameter p, String description,
-      CheckpointReader in, String keyPrefix) throws CheckpointException {
+      String[] names, Set<String> nonNegative, StateFormat[] formats, Parameter p,
+      String description, CheckpointReader in, String keyPrefix) throws CheckpointException {
     MomentSet fresh = allocate(names, formats, p);
     try {
       String expected = fresh.describe();
@@ -82,6 +86,10 @@ final class MomentSet implements ParameterState {
               throw new CheckpointException(
                   in.file(), "tensor '" + key + "': element " + bad + " is not finite");
             }
+            // Scales, maxima and statistics have a suffix; all are non-negative, as is v.
+            if (!part.suffix().isEmpty() || nonNegative.contains(names[i])) {
+              checkNotNegative(in, key, part.segment());
+            }
           } else {
             in.readUint8(key, part.shape(), part.segment());
             checkCodes(in, key, m.format.book(), part.segment());
@@ -92,6 +100,22 @@ final class MomentSet implements ParameterState {
     } catch (CheckpointException | RuntimeException e) {
       fresh.close();
       throw e;
+    }
+  }
+
+  /**
+   * A negative v or scale would make the next step take the square root of a negative number
+   * (NaN in the weights), or flip the sign of decoded values. {@code -0.0} is allowed.
+   */
+  private static void checkNotNegative(CheckpointReader in, String key, MemorySegment values)
+      throws CheckpointException {
+    long n = values.byteSize() / 4;
+    for (long i = 0; i < n; i++) {
+      if (values.getAtIndex(ValueLayout.JAVA_FLOAT, i) < 0f) {
+        throw new CheckpointException(in.file(), "tensor '" + key + "': element " + i
+            + " is negative (" + values.getAtIndex(ValueLayout.JAVA_FLOAT, i)
+            + "); this optimizer never makes it so");
+      }
     }
   }
 

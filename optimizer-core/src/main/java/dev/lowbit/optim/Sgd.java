@@ -5,6 +5,7 @@ import dev.lowbit.kernels.MomentState;
 import dev.lowbit.kernels.SgdScalars;
 import java.lang.foreign.MemorySegment;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * SGD with momentum, coupled weight decay and optional Nesterov, with a float32, 8-bit or 4-bit
@@ -25,7 +26,7 @@ public final class Sgd extends MomentOptimizer {
   private final float weightDecay;
 
   private Sgd(Builder b) {
-    super(b.commonOptions(), MOMENTS, b.formatPolicy());
+    super(b.commonOptions(), MOMENTS, Set.of(), b.formatPolicy());
     this.momentum = b.momentum;
     this.nesterov = b.nesterov;
     this.weightDecay = b.weightDecay;

@@ -15,6 +15,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -396,7 +397,7 @@ class CheckpointTest {
       opt.step("w", new float[] {1, 1, 1, 1});
       opt.save(file);
       String stepOne = "\\\"step\\\":1,";
-      editHeader(file, h -> {
+      CheckpointEdits.editHeader(file, h -> {
         assertTrue(h.contains(stepOne), h);
         return h.replace(stepOne, "\\\"step\\\":" + Long.MAX_VALUE + ",");
       });
@@ -407,29 +408,46 @@ class CheckpointTest {
   }
 
   /**
-   * Rewrites a checkpoint's header with {@code edit}, padded to 8 bytes again and with its
-   * header CRC32C recomputed, as a writer of such a header would have.
+   * A float state that the optimizer only ever makes non-negative (Adam's v, every block scale,
+   * rank-1 maximum and factorized statistic) but that a file holds negative, with valid CRCs, is
+   * refused naming the tensor: loaded, it would give the square root of a negative v, NaN in
+   * every weight it touches. A negative first moment is legal and loads.
    */
-  static void editHeader(Path file, java.util.function.UnaryOperator<String> edit)
-      throws IOException {
-    byte[] bytes = Files.readAllBytes(file);
-    int length = (int) ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getLong();
-    String header =
-        edit.apply(new String(bytes, 8, length, StandardCharsets.UTF_8).stripTrailing());
-    String marker = "\"lowbit.header_crc32c\":\"";
-    int at = header.indexOf(marker) + marker.length();
-    StringBuilder padded = new StringBuilder(
-        header.substring(0, at) + "00000000" + header.substring(at + 8));
-    while (padded.toString().getBytes(StandardCharsets.UTF_8).length % 8 != 0) {
-      padded.append(' ');
+  @Test
+  void aNegativeSecondMomentOrScaleIsRefusedAndANegativeFirstMomentLoads() throws IOException {
+    Map<String, Supplier<OptimizerBuilder<?>>> presets = new LinkedHashMap<>();
+    presets.put("w/v", Optimizers::adamW32);
+    presets.put("w/v.scales", Optimizers::adamW8bit);
+    presets.put("w/m.scales", Optimizers::adamW8bit);
+    presets.put("w/v.scales.1", Optimizers::adamW4bit);
+    presets.put("w/v.cols", Optimizers::adamW4bitFactorized);
+    presets.put("w/momentum.scales", Optimizers::sgdMomentum8bit);
+    for (Map.Entry<String, Supplier<OptimizerBuilder<?>>> e : presets.entrySet()) {
+      Path file = dir.resolve("negative.safetensors");
+      try (Optimizer opt = e.getValue().get().minQuantizedSize(0).build()) {
+        opt.register("w", new long[] {4, 256}, new float[1024]);
+        float[] grad = new float[1024];
+        Arrays.fill(grad, 0.5f);
+        opt.step("w", grad);
+        opt.save(file);
+        opt.load(file); // the untouched file loads
+        CheckpointEdits.overwriteFloat(file, e.getKey(), 1, -0.25f);
+        byte[] before = TestStates.snapshot(opt);
+        CheckpointException refused =
+            assertThrows(CheckpointException.class, () -> opt.load(file), e.getKey());
+        assertTrue(refused.getMessage().contains("'" + e.getKey() + "'")
+            && refused.getMessage().contains("element 1 is negative"), refused.getMessage());
+        assertArrayEquals(before, TestStates.snapshot(opt), "a failed load changed the optimizer");
+      }
     }
-    java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
-    crc.update(padded.toString().getBytes(StandardCharsets.UTF_8));
-    padded.replace(at, at + 8, String.format("%08x", crc.getValue()));
-    byte[] h = padded.toString().getBytes(StandardCharsets.UTF_8);
-    ByteBuffer out = ByteBuffer.allocate(bytes.length - length + h.length)
-        .order(ByteOrder.LITTLE_ENDIAN);
-    out.putLong(h.length).put(h).put(bytes, 8 + length, bytes.length - 8 - length);
-    Files.write(file, out.array());
+    Path file = dir.resolve("negative-m.safetensors");
+    try (Optimizer opt = Optimizers.adamW32().build()) {
+      opt.register("w", new long[] {4}, new float[4]);
+      opt.step("w", new float[] {1, 1, 1, 1});
+      opt.save(file);
+      CheckpointEdits.overwriteFloat(file, "w/m", 1, -0.25f);
+      opt.load(file);
+      assertEquals(-0.25f, TestStates.dequantize(opt, "w", 0)[1]);
+    }
   }
 }

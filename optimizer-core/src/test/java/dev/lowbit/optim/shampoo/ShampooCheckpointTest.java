@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lowbit.optim.CheckpointEdits;
 import dev.lowbit.optim.CheckpointException;
 import dev.lowbit.optim.CountingOptimizer;
 import dev.lowbit.optim.Optimizer;
@@ -177,7 +178,7 @@ class ShampooCheckpointTest {
       for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY}) {
         Path tampered = dir.resolve(precision + "-bad.safetensors");
         java.nio.file.Files.copy(file, tampered, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        overwriteFloatResealed(tampered, key, 0, bad);
+        CheckpointEdits.overwriteFloat(tampered, key, 0, bad);
         try (Shampoo other = build(precision, () -> Optimizers.adamW32().build())) {
           register(other, fresh());
           other.load(file); // the untouched file loads
@@ -188,43 +189,5 @@ class ShampooCheckpointTest {
         }
       }
     }
-  }
-
-  /**
-   * Overwrites one float32 element of a tensor in a checkpoint and recomputes the tensor's and
-   * the header's CRC32C, as a writer of such a file would have.
-   */
-  static void overwriteFloatResealed(Path file, String key, int index, float value)
-      throws java.io.IOException {
-    byte[] bytes = java.nio.file.Files.readAllBytes(file);
-    java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-    int headerLength = (int) buf.getLong(0);
-    String header = new String(bytes, 8, headerLength, java.nio.charset.StandardCharsets.UTF_8);
-    com.google.gson.JsonObject root = com.google.gson.JsonParser.parseString(header).getAsJsonObject();
-    com.google.gson.JsonArray offsets = root.getAsJsonObject(key).getAsJsonArray("data_offsets");
-    int begin = 8 + headerLength + offsets.get(0).getAsInt();
-    int end = 8 + headerLength + offsets.get(1).getAsInt();
-    String before = crcHex(bytes, begin, end);
-    buf.putFloat(begin + 4 * index, value);
-    String after = crcHex(bytes, begin, end);
-    // The CRC map is a JSON string inside the metadata: its quotes are escaped.
-    String entry = "\\\"" + key + "\\\":\\\"";
-    header = header.replace(entry + before, entry + after);
-    assertTrue(header.contains(entry + after), "tensor CRC not found in the header");
-    String marker = "\"lowbit.header_crc32c\":\"";
-    int at = header.indexOf(marker) + marker.length();
-    header = header.substring(0, at) + "00000000" + header.substring(at + 8);
-    byte[] headerBytes = header.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    String sealed = crcHex(headerBytes, 0, headerBytes.length);
-    header = header.substring(0, at) + sealed + header.substring(at + 8);
-    headerBytes = header.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    System.arraycopy(headerBytes, 0, bytes, 8, headerLength);
-    java.nio.file.Files.write(file, bytes);
-  }
-
-  private static String crcHex(byte[] bytes, int begin, int end) {
-    java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
-    crc.update(bytes, begin, end - begin);
-    return String.format("%08x", crc.getValue());
   }
 }
