@@ -43,14 +43,16 @@ final class KernelPool {
    *
    * @param units number of work units
    * @param minUnitsPerTask smallest range worth a thread of its own
-   * @param threads requested threads (values below 1 count as 1)
+   * @param threads requested threads, at least 1
    * @param task the work
+   * @throws IllegalArgumentException if {@code threads < 1}
    */
   static void split(long units, long minUnitsPerTask, int threads, RangeTask task) {
+    checkThreads(threads);
     if (units <= 0) {
       return;
     }
-    long parts = Math.min(Math.max(1, threads), Math.max(1, units / Math.max(1, minUnitsPerTask)));
+    long parts = Math.min(threads, Math.max(1, units / Math.max(1, minUnitsPerTask)));
     if (parts <= 1) {
       task.run(0, units);
       return;
@@ -135,12 +137,14 @@ final class KernelPool {
    * The threads a call may use: 1 when any segment is confined to a thread (only that thread may
    * touch it), else {@code threads}.
    *
-   * @param threads requested threads
+   * @param threads requested threads, at least 1
    * @param segments every segment the call touches
    * @return {@code threads} or 1
+   * @throws IllegalArgumentException if {@code threads < 1}
    */
   static int usable(int threads, java.lang.foreign.MemorySegment... segments) {
-    if (threads <= 1) {
+    checkThreads(threads);
+    if (threads == 1) {
       return 1;
     }
     for (java.lang.foreign.MemorySegment segment : segments) {
@@ -149,6 +153,19 @@ final class KernelPool {
       }
     }
     return threads;
+  }
+
+  /**
+   * Refuses a thread count below 1, as {@link MatrixKernels} does: a 0 or negative count is a
+   * caller's mistake, not a request for one thread.
+   *
+   * @param threads the requested count
+   * @throws IllegalArgumentException if {@code threads < 1}
+   */
+  static void checkThreads(int threads) {
+    if (threads < 1) {
+      throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+    }
   }
 
   /** A thread that owns no segment: a segment it may access is not confined. Never started. */

@@ -75,9 +75,6 @@ public final class MatrixKernels {
   public static void multiply(
       float[] a, float[] b, float[] c, int n, int k, int m, int threads) {
     MatrixMultiply.checkArguments(a, b, c, n, k, m);
-    if (threads < 1) {
-      throw new IllegalArgumentException("threads must be >= 1, got " + threads);
-    }
     MatrixProduct product = Holder.PRODUCT;
     long fmasPerRow = Math.max(1L, (long) k * m);
     long minRows = Math.max(1L, MIN_FMAS_PER_TASK / fmasPerRow);

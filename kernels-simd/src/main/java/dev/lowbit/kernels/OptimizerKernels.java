@@ -12,7 +12,8 @@ import java.lang.foreign.MemorySegment;
  * native segments. Kernels do not validate finiteness or sizes: the optimizer checks first, so
  * that a rejected step writes nothing. Every method gives identical results for every
  * {@code threads} value; a call that touches a segment confined to one thread (a confined
- * arena's) runs on the caller's thread.
+ * arena's) runs on the caller's thread. A {@code threads} below 1 is refused with an
+ * {@link IllegalArgumentException} before anything is written.
  */
 public interface OptimizerKernels {
 

@@ -80,10 +80,10 @@ public final class ScalarKernels implements OptimizerKernels {
       int threads,
       MemorySegment clear) {
     MomentChunks mChunks = MomentChunks.of(m, "m");
+    threads = KernelPool.usable(threads, Segments.of(param, grad, clear, m, v));
     if (length == 0) {
       return;
     }
-    threads = KernelPool.usable(threads, Segments.of(param, grad, clear, m, v));
     MomentChunks vChunks;
     Rank1Maxima.Scales newScales = null;
     switch (v) {

@@ -98,10 +98,10 @@ public final class SimdKernels implements OptimizerKernels {
       int threads,
       MemorySegment clear) {
     MomentChunks.of(m, "m"); // the scalar reference's check of m, with its message
+    int usable = KernelPool.usable(threads, Segments.of(param, grad, clear, m, v));
     if (length == 0) {
       return;
     }
-    int usable = KernelPool.usable(threads, Segments.of(param, grad, clear, m, v));
     float[] oldRows = null;
     float[] oldCols = null;
     float[] newRows = null;

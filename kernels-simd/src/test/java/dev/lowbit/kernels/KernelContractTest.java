@@ -411,6 +411,38 @@ abstract class KernelContractTest {
     }
   }
 
+  /**
+   * A thread count below 1 is refused naming it, before anything is written (it used to count
+   * as 1 here while {@link MatrixKernels} refused it).
+   */
+  @ParameterizedTest(name = "threads {0}")
+  @org.junit.jupiter.params.provider.ValueSource(ints = {0, -1, Integer.MIN_VALUE})
+  void aThreadCountBelowOneIsRefusedBeforeAnythingIsWritten(int threads) {
+    Shape shape = new Shape(1, 3, 43);
+    Data d = new Data(shape.length(), 5);
+    TestState m = TestState.of(M_SPECS.get(1), 1, shape.rows(), shape.cols(), d.oldM);
+    TestState v = TestState.of(V_SPECS.get(1), 1, shape.rows(), shape.cols(), d.oldV);
+    TestState b = TestState.of(BUFFER_SPECS.get(1), 1, shape.rows(), shape.cols(), d.oldM);
+    float[] p = d.param.clone();
+    float[] g = d.grad.clone();
+    List<org.junit.jupiter.api.function.Executable> calls = List.of(
+        () -> runAdam(ADAM_SCALARS.get(1), p, g, m, v, null, threads, Clear.GRADIENT),
+        () -> runSgd(new SgdScalars(0.1f, 0.9f, false, 0f, 1f, 0f, false), p, g, b, null, threads,
+            Clear.GRADIENT),
+        () -> kernels().sumOfSquares(MemorySegment.ofArray(g), g.length, threads),
+        () -> kernels().firstNonFinite(MemorySegment.ofArray(g), g.length, threads),
+        () -> kernels().firstBeyond(MemorySegment.ofArray(g), g.length, 1f, threads));
+    for (org.junit.jupiter.api.function.Executable call : calls) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
+      assertEquals("threads must be >= 1, got " + threads, e.getMessage());
+    }
+    assertArrayEquals(d.param, p);
+    assertArrayEquals(d.grad, g);
+    assertNull(m.describeDifference(TestState.of(M_SPECS.get(1), 1, shape.rows(), shape.cols(), d.oldM)));
+    assertNull(v.describeDifference(TestState.of(V_SPECS.get(1), 1, shape.rows(), shape.cols(), d.oldV)));
+    assertNull(b.describeDifference(TestState.of(BUFFER_SPECS.get(1), 1, shape.rows(), shape.cols(), d.oldM)));
+  }
+
   static Stream<Integer> sumLengths() {
     return Stream.of(0, 1, 7, 15, 16, 17, 4095, 4096, 4097, 100_003, 300_000);
   }

@@ -258,6 +258,28 @@ class SimdKernelsEqualityTest {
     }
   }
 
+  @ParameterizedTest(name = "{0} bits")
+  @ValueSource(ints = {512, 256, 128})
+  void aThreadCountBelowOneIsRefusedAsByTheReference(int bits) {
+    SimdKernels simd = new SimdKernels(bits);
+    for (int length : new int[] {0, 5000}) {
+      MemorySegment p = MemorySegment.ofArray(new float[length]);
+      MemorySegment g = MemorySegment.ofArray(new float[length]);
+      List<org.junit.jupiter.api.function.Executable> calls = List.of(
+          () -> simd.adam(ADAM.get(0), p, g, length, new Fp32Moment(MemorySegment.ofArray(new float[length])),
+              new Fp32Moment(MemorySegment.ofArray(new float[length])), 0),
+          () -> simd.sgd(new SgdScalars(0.1f, 0.9f, false, 0f, 1f, 0f, false), p, g, length,
+              new Fp32Moment(MemorySegment.ofArray(new float[length])), 0),
+          () -> simd.sumOfSquares(g, length, 0),
+          () -> simd.firstBeyond(g, length, 1f, 0));
+      for (org.junit.jupiter.api.function.Executable call : calls) {
+        assertEquals("threads must be >= 1, got 0",
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, call)
+                .getMessage(), "length " + length);
+      }
+    }
+  }
+
   @Test
   void namesItsWidth() {
     assertEquals("simd-256", new SimdKernels(256).name());
