@@ -265,11 +265,12 @@ class SimdKernelsEqualityTest {
     for (int length : new int[] {0, 5000}) {
       MemorySegment p = MemorySegment.ofArray(new float[length]);
       MemorySegment g = MemorySegment.ofArray(new float[length]);
+      Fp32Moment m = new Fp32Moment(MemorySegment.ofArray(new float[length]));
+      Fp32Moment v = new Fp32Moment(MemorySegment.ofArray(new float[length]));
+      SgdScalars sgd = new SgdScalars(0.1f, 0.9f, false, 0f, 1f, 0f, false);
       List<org.junit.jupiter.api.function.Executable> calls = List.of(
-          () -> simd.adam(ADAM.get(0), p, g, length, new Fp32Moment(MemorySegment.ofArray(new float[length])),
-              new Fp32Moment(MemorySegment.ofArray(new float[length])), 0),
-          () -> simd.sgd(new SgdScalars(0.1f, 0.9f, false, 0f, 1f, 0f, false), p, g, length,
-              new Fp32Moment(MemorySegment.ofArray(new float[length])), 0),
+          () -> simd.adam(ADAM.get(0), p, g, length, m, v, 0),
+          () -> simd.sgd(sgd, p, g, length, m, 0),
           () -> simd.sumOfSquares(g, length, 0),
           () -> simd.firstBeyond(g, length, 1f, 0));
       for (org.junit.jupiter.api.function.Executable call : calls) {
