@@ -19,6 +19,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -74,10 +75,22 @@ public final class CheckpointReader implements AutoCloseable {
    *
    * @param file the file
    * @return the reader
-   * @throws CheckpointException if any check fails (the message says which)
-   * @throws IOException if the file cannot be read
+   * @throws CheckpointException if the file is missing or cannot be read, or any check fails
+   *     (the message says which)
    */
-  static CheckpointReader open(Path file) throws IOException {
+  static CheckpointReader open(Path file) throws CheckpointException {
+    try {
+      return openChecked(file);
+    } catch (CheckpointException e) {
+      throw e;
+    } catch (NoSuchFileException e) {
+      throw new CheckpointException(file, "no such file", e);
+    } catch (IOException e) {
+      throw new CheckpointException(file, "cannot be read (" + e + ")", e);
+    }
+  }
+
+  private static CheckpointReader openChecked(Path file) throws IOException {
     // Checked first: a directory opens for reading and its mapping fails with "No such device",
     // naming no file; a pipe would block the open.
     BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);

@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -134,11 +135,23 @@ public final class CheckpointWriter {
    * directory. A replaced file's permissions carry over.
    *
    * @param path the checkpoint file
-   * @throws IOException if writing fails
+   * @throws IOException if writing fails; the message names {@code path} (not the temporary
+   *     file) and the cause
    */
   void write(Path path) throws IOException {
+    try {
+      writeCrashSafely(path);
+    } catch (IOException e) {
+      throw new IOException("checkpoint " + path + ": cannot be written (" + e + ")", e);
+    }
+  }
+
+  private void writeCrashSafely(Path path) throws IOException {
     Path absolute = path.toAbsolutePath();
     Path dir = absolute.getParent();
+    if (!Files.isDirectory(dir)) {
+      throw new NoSuchFileException(dir.toString(), null, "no such directory");
+    }
     byte[] header = header();
     deleteAbandonedTemporaries(dir);
     Path tmp = newTemporary(dir);

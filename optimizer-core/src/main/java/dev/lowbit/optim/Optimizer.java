@@ -687,17 +687,32 @@ public abstract class Optimizer implements AutoCloseable {
    * Everything is checked before anything changes; the parameter values are not touched.
    *
    * @param path the checkpoint
-   * @throws CheckpointException if the file is damaged or does not match (the message says what);
-   *     the optimizer is unchanged
-   * @throws IOException if the file cannot be read
+   * @throws CheckpointException if the file is missing, cannot be read, is damaged or does not
+   *     match (the message names the file and says what); the optimizer is unchanged
    */
-  public final void load(Path path) throws IOException {
+  public final void load(Path path) throws CheckpointException {
     checkOpen();
     // Closing the pending load frees what it built unless it was installed.
     try (CheckpointReader in = CheckpointReader.open(path);
         PendingLoad loaded = readCheckpoint(in, "")) {
       in.requireAllRead();
       loaded.install();
+    }
+  }
+
+  /**
+   * The names of the parameters a checkpoint written by {@link #save(Path)} holds state for, in
+   * the order they were saved: for a caller that must register exactly those before
+   * {@link #load(Path)}. The file gets the checks of a load's first stage (header, every CRC),
+   * so it is read once in full; no state is built.
+   *
+   * @param path the checkpoint
+   * @return the parameter names
+   * @throws CheckpointException if the file is missing, cannot be read or is damaged
+   */
+  public static List<String> checkpointParameterNames(Path path) throws CheckpointException {
+    try (CheckpointReader in = CheckpointReader.open(path)) {
+      return List.copyOf(parseNames(in, "lowbit.parameters"));
     }
   }
 

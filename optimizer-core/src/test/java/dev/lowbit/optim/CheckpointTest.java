@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.Supplier;
@@ -259,8 +260,8 @@ class CheckpointTest {
       IOException e = assertThrows(CheckpointException.class, () -> target.load(sub));
       assertTrue(e.getMessage().contains(sub + ": is a directory"), e.getMessage());
       Path missing = dir.resolve("missing.safetensors");
-      e = assertThrows(IOException.class, () -> target.load(missing));
-      assertTrue(e.getMessage().contains(missing.toString()), e.getMessage());
+      e = assertThrows(CheckpointException.class, () -> target.load(missing));
+      assertTrue(e.getMessage().contains(missing + ": no such file"), e.getMessage());
       assertArrayEquals(before, TestStates.snapshot(target), "a failed load changed the optimizer");
     }
   }
@@ -340,6 +341,35 @@ class CheckpointTest {
   }
 
   @Test
+  void checkpointParameterNamesListsTheSavedParametersInOrderAndChecksTheFile()
+      throws IOException {
+    Path file = dir.resolve("names.safetensors");
+    try (Optimizer opt = Optimizers.adamW8bit().build()) {
+      opt.register("z.last", new long[] {3}, new float[3]);
+      opt.register("a.first", new long[] {2}, new float[2]);
+      opt.save(file);
+    }
+    assertEquals(List.of("z.last", "a.first"), Optimizer.checkpointParameterNames(file));
+    byte[] bytes = Files.readAllBytes(file);
+    bytes[bytes.length - 1] ^= 1; // a tensor byte: its CRC no longer matches
+    Files.write(file, bytes);
+    CheckpointException e =
+        assertThrows(CheckpointException.class, () -> Optimizer.checkpointParameterNames(file));
+    assertTrue(e.getMessage().contains("CRC32C mismatch"), e.getMessage());
+  }
+
+  @Test
+  void aSaveIntoAMissingDirectoryNamesTheTargetNotATemporaryFile() throws IOException {
+    try (Optimizer opt = damagedTarget()) {
+      Path target = dir.resolve("no-such-dir").resolve("state.safetensors");
+      IOException e = assertThrows(IOException.class, () -> opt.save(target));
+      assertEquals("checkpoint " + target + ": cannot be written (java.nio.file.NoSuchFileException: "
+          + target.getParent() + ": no such directory)", e.getMessage());
+      assertTrue(!Files.exists(target.getParent()));
+    }
+  }
+
+  @Test
   void aSaveThatFailsAtTheRenameLeavesTheTargetAndNoTemporaryFile() throws IOException {
     byte[] good = goodFile();
     try (Optimizer opt = damagedTarget()) {
@@ -348,7 +378,9 @@ class CheckpointTest {
       Path blocked = dir.resolve("sub");
       Files.createDirectories(blocked);
       Files.write(blocked.resolve("x"), good);
-      assertThrows(IOException.class, () -> opt.save(blocked));
+      IOException e = assertThrows(IOException.class, () -> opt.save(blocked));
+      assertTrue(e.getMessage().startsWith("checkpoint " + blocked + ": cannot be written ("),
+          e.getMessage());
       assertArrayEquals(good, Files.readAllBytes(blocked.resolve("x")));
       try (Stream<Path> files = Files.list(dir)) {
         assertTrue(files.noneMatch(f -> f.getFileName().toString().endsWith(".tmp")),
