@@ -18,6 +18,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
@@ -307,7 +308,8 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
    * weights with DJL as usual. Parameters the optimizer knew only by DJL's runtime id are known
    * by their names from now on, as after {@link #bind(Model)}. Every initialized parameter that
    * requires a gradient is in the checkpoint, as {@link #load(Model, Path)} expects: one not
-   * updated yet is registered first, with fresh state (step count 0).
+   * updated yet is registered first, with fresh state (step count 0). So is every parameter
+   * frozen after it was updated: its state is kept, as in memory, for when it is unfrozen.
    *
    * @param model the model this optimizer trains
    * @param path the file to write (replaced if it exists)
@@ -373,8 +375,9 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
   /**
    * Loads a checkpoint written by {@link #save(Model, Path)} for this model, whose weights must
    * already be loaded and initialized (call it after {@code trainer.initialize}). Every parameter
-   * that requires a gradient must be in the checkpoint with the same shape and state format. On
-   * any error the optimizer is left as it was.
+   * that requires a gradient must be in the checkpoint with the same shape and state format; a
+   * frozen parameter the checkpoint holds (one frozen after it was updated) gets its state back,
+   * for when it is unfrozen. On any error the optimizer is left as it was.
    *
    * @param model the model to train
    * @param path the checkpoint
@@ -387,10 +390,12 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
   public synchronized void load(Model model, Path path) throws IOException {
     checkOpen();
     Map<String, String> byId = ParameterNames.byId(model);
+    // A parameter frozen after it was updated keeps its state, and save writes it.
+    Set<String> saved = Set.copyOf(dev.lowbit.optim.Optimizer.checkpointParameterNames(path));
     Map<Slot, ParameterBinding> next = new LinkedHashMap<>();
     for (Pair<String, Parameter> p : model.getBlock().getParameters()) {
       Parameter parameter = p.getValue();
-      if (!parameter.requiresGradient()) {
+      if (!parameter.requiresGradient() && !saved.contains(p.getKey())) {
         continue;
       }
       if (!parameter.isInitialized()) {

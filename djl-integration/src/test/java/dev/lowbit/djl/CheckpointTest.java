@@ -74,6 +74,34 @@ class CheckpointTest {
     }
   }
 
+  /** docs/djl.md's recipe: DJL's model.load before newTrainer, then the optimizer's load. */
+  @org.junit.jupiter.api.Test
+  void resumesBitIdenticallyFromWeightsSavedTheDjlWay() throws IOException {
+    Path checkpoint = dir.resolve("optimizer.safetensors");
+    Path modelDir = dir.resolve("model");
+    Map<String, float[]> reference;
+    try (LowBitOptimizer optimizer = preset("8bit").get();
+        TinyMlp mlp = new TinyMlp(optimizer, 1)) {
+      for (int step = 0; step < 4; step++) {
+        mlp.train(step);
+      }
+      mlp.model().save(modelDir, "tiny-mlp");
+      optimizer.save(mlp.model(), checkpoint);
+      for (int step = 4; step < 8; step++) {
+        mlp.train(step);
+      }
+      reference = mlp.weights();
+    }
+    try (LowBitOptimizer optimizer = preset("8bit").get();
+        TinyMlp mlp = TinyMlp.fromSavedWeights(optimizer, modelDir)) {
+      optimizer.load(mlp.model(), checkpoint);
+      for (int step = 4; step < 8; step++) {
+        mlp.train(step);
+      }
+      GradientAndFailureTest.assertWeightsEqual(reference, mlp.weights());
+    }
+  }
+
   @org.junit.jupiter.api.Test
   void namesLearnedAfterTheFirstStepsStillKeyTheCheckpoint() throws IOException {
     Path checkpoint = dir.resolve("late.safetensors");
@@ -136,6 +164,48 @@ class CheckpointTest {
       }
       GradientAndFailureTest.assertWeightsEqual(reference, mlp.weights());
     }
+  }
+
+  /**
+   * A layer frozen after it was trained keeps its state in the checkpoint (as in memory, for when
+   * it is unfrozen); the checkpoint loads into the same model, frozen the same way, and the run
+   * continues bit-identically after unfreezing.
+   */
+  @org.junit.jupiter.api.Test
+  void aLayerFrozenAfterTrainingKeepsItsStateThroughACheckpoint() throws IOException {
+    Path checkpoint = dir.resolve("frozen.safetensors");
+    Map<String, float[]> atSave;
+    Map<String, float[]> reference;
+    try (LowBitOptimizer optimizer = preset("8bit").get();
+        TinyMlp mlp = new TinyMlp(optimizer, 1)) {
+      mlp.train(0);
+      mlp.train(1);
+      firstLayer(mlp).freezeParameters(true);
+      mlp.train(2);
+      optimizer.save(mlp.model(), checkpoint);
+      atSave = mlp.weights();
+      firstLayer(mlp).freezeParameters(false);
+      for (int step = 3; step < 6; step++) {
+        mlp.train(step);
+      }
+      reference = mlp.weights();
+    }
+    assertTrue(header(checkpoint).contains("\"01Linear_weight/"), header(checkpoint));
+    try (LowBitOptimizer optimizer = preset("8bit").get();
+        TinyMlp mlp = new TinyMlp(optimizer, 2)) {
+      mlp.setWeights(atSave);
+      firstLayer(mlp).freezeParameters(true);
+      optimizer.load(mlp.model(), checkpoint);
+      firstLayer(mlp).freezeParameters(false);
+      for (int step = 3; step < 6; step++) {
+        mlp.train(step);
+      }
+      GradientAndFailureTest.assertWeightsEqual(reference, mlp.weights());
+    }
+  }
+
+  private static ai.djl.nn.Block firstLayer(TinyMlp mlp) {
+    return mlp.model().getBlock().getChildren().get(0).getValue();
   }
 
   @org.junit.jupiter.api.Test

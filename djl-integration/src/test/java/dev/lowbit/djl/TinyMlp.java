@@ -15,6 +15,8 @@ import ai.djl.training.Trainer;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.util.Pair;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
@@ -44,23 +46,35 @@ final class TinyMlp implements AutoCloseable {
    * data set from a fixed seed.
    */
   TinyMlp(Optimizer optimizer, long weightSeed) {
+    this(optimizer, weightSeed, null);
+  }
+
+  /**
+   * The model with the weights {@code model().save(dir, "tiny-mlp")} wrote, restored the way
+   * docs/djl.md's resume recipe says: {@code model.load} before {@code newTrainer}.
+   */
+  static TinyMlp fromSavedWeights(Optimizer optimizer, Path dir) {
+    return new TinyMlp(optimizer, 0, dir);
+  }
+
+  private TinyMlp(Optimizer optimizer, long weightSeed, Path savedWeights) {
     model = Model.newInstance("tiny-mlp", "PyTorch");
     SequentialBlock block = new SequentialBlock();
     block.add(Linear.builder().setUnits(HIDDEN).build());
     block.add(Activation::relu);
     block.add(Linear.builder().setUnits(OUT).build());
     model.setBlock(block);
+    if (savedWeights != null) {
+      try {
+        model.load(savedWeights, "tiny-mlp");
+      } catch (IOException | ai.djl.MalformedModelException e) {
+        throw new IllegalStateException(e);
+      }
+    }
     trainer = model.newTrainer(new DefaultTrainingConfig(Loss.l2Loss()).optOptimizer(optimizer));
     trainer.initialize(new Shape(BATCH, IN));
-    Random weights = new Random(weightSeed);
-    for (Pair<String, Parameter> p : block.getParameters()) {
-      NDArray array = p.getValue().getArray();
-      float[] values = new float[Math.toIntExact(array.size())];
-      float scale = (float) (1.0 / Math.sqrt(array.getShape().get(array.getShape().dimension() - 1)));
-      for (int i = 0; i < values.length; i++) {
-        values[i] = (float) weights.nextGaussian() * scale;
-      }
-      array.set(values);
+    if (savedWeights == null) {
+      seedWeights(block, weightSeed);
     }
     Random data = new Random(7);
     float[][] teacher = new float[OUT][IN];
@@ -82,6 +96,20 @@ final class TinyMlp implements AutoCloseable {
         }
         targets[s][o] = (float) Math.tanh(sum / 4);
       }
+    }
+  }
+
+  /** Overwrites every parameter with seeded Gaussians scaled by 1/sqrt(fan-in). */
+  private static void seedWeights(SequentialBlock block, long seed) {
+    Random weights = new Random(seed);
+    for (Pair<String, Parameter> p : block.getParameters()) {
+      NDArray array = p.getValue().getArray();
+      float[] values = new float[Math.toIntExact(array.size())];
+      float scale = (float) (1.0 / Math.sqrt(array.getShape().get(array.getShape().dimension() - 1)));
+      for (int i = 0; i < values.length; i++) {
+        values[i] = (float) weights.nextGaussian() * scale;
+      }
+      array.set(values);
     }
   }
 
