@@ -43,8 +43,9 @@ public final class NonFiniteGradientException extends ArithmeticException {
         "gradient of parameter '" + parameterName + "' is "
             + (Float.isFinite(value) ? "too large" : "not finite") + ": element " + index + " is "
             + value + (Float.isFinite(value)
-                ? ", above the " + limit + " this optimizer accepts (the rescaled gradient's "
-                    + "square must fit in float32; see CommonOptions.largestGradient())"
+                ? ", above the " + limit + " this optimizer accepts for it (see the optimizer's "
+                    + "largestGradient: the rescaled element's square, under Shampoo the "
+                    + "gradient's squared norm, must fit in float32)"
                 : "")
             + "; nothing was written");
     this.parameterName = parameterName;
