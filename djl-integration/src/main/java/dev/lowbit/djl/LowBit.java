@@ -11,12 +11,13 @@ import java.util.function.UnaryOperator;
 /**
  * Builders of {@link LowBitOptimizer}s, named after DJL's {@code Optimizer.adam()},
  * {@code Optimizer.adamW()} and {@code Optimizer.sgd()}, plus presets named after the papers. The
- * whole migration of a DJL training program:
+ * whole migration of a DJL training program from {@code Optimizer.adam()} (the same Adam, with
+ * 8-bit state; {@code adamW8bit()} for AdamW):
  *
  * <pre>{@code
  * import dev.lowbit.djl.LowBit;
  * ...
- * .optOptimizer(LowBit.adamW8bit().optLearningRateTracker(lr).build())
+ * .optOptimizer(LowBit.adam8bit().optLearningRateTracker(lr).build())
  * }</pre>
  *
  * <p>(The factories cannot live on {@link LowBitOptimizer} itself: it extends DJL's
@@ -45,6 +46,27 @@ public final class LowBit {
    */
   public static AdamBuilder adamW() {
     return new AdamBuilder(true, Precision.FP32);
+  }
+
+  /**
+   * Adam (coupled weight decay, default 0) with 8-bit block-wise m and v: {@link #adam()} with
+   * about a quarter of its state, so that swapping DJL's {@code Optimizer.adam()} for it keeps
+   * the algorithm.
+   *
+   * @return a builder
+   */
+  public static AdamBuilder adam8bit() {
+    return new AdamBuilder(false, Precision.BLOCKWISE_8BIT);
+  }
+
+  /**
+   * Adam (coupled weight decay, default 0) with 4-bit m and a rank-1 normalized 4-bit v:
+   * {@link #adam()} with about an eighth of its state.
+   *
+   * @return a builder
+   */
+  public static AdamBuilder adam4bit() {
+    return new AdamBuilder(false, Precision.FOUR_BIT);
   }
 
   /**

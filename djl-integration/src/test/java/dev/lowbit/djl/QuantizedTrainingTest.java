@@ -37,6 +37,8 @@ class QuantizedTrainingTest {
     }
     java.util.Map<String, Supplier<LowBitOptimizer>> presets = new java.util.LinkedHashMap<>();
     presets.put("adam", () -> LowBit.adam().build());
+    presets.put("adam8bit", () -> LowBit.adam8bit().build());
+    presets.put("adam4bit", () -> LowBit.adam4bit().build());
     presets.put("adamW4bitFactorized", () -> LowBit.adamW4bitFactorized().build());
     // Plain SGD needs a larger step than the 0.01 default to move in 20 steps.
     presets.put("sgd", () -> LowBit.sgd().setLearningRateTracker(Tracker.fixed(0.2f)).build());
@@ -86,6 +88,40 @@ class QuantizedTrainingTest {
     long first = (4096 + 64 * 4) + (4096 + 4 * (256 + 32));
     long second = (2048 + 32 * 4) + (2048 + 4 * (16 + 256));
     assertEquals(first + second + biases, four);
+    assertEquals(eight, stateBytes(() -> LowBit.adam8bit().build()));
+    assertEquals(four, stateBytes(() -> LowBit.adam4bit().build()));
+  }
+
+  /**
+   * The Adam presets are {@code LowBit.adam()} at that precision: coupled weight decay (the
+   * swap from DJL's {@code Optimizer.adam()} keeps the algorithm), unlike the AdamW presets.
+   */
+  @Test
+  void adamPresetsAreAdamAtThatPrecision() {
+    float wd = 0.1f;
+    java.util.Map<String, float[]> eight = weightsAfter(5,
+        () -> LowBit.adam8bit().optWeightDecays(wd).build());
+    GradientAndFailureTest.assertWeightsEqual(weightsAfter(5, () -> LowBit.adam()
+        .optPrecision(dev.lowbit.optim.Precision.BLOCKWISE_8BIT).optWeightDecays(wd).build()),
+        eight);
+    GradientAndFailureTest.assertWeightsEqual(weightsAfter(5, () -> LowBit.adam()
+        .optPrecision(dev.lowbit.optim.Precision.FOUR_BIT).optWeightDecays(wd).build()),
+        weightsAfter(5, () -> LowBit.adam4bit().optWeightDecays(wd).build()));
+    java.util.Map<String, float[]> adamW =
+        weightsAfter(5, () -> LowBit.adamW8bit().optWeightDecays(wd).build());
+    assertTrue(!java.util.Arrays.equals(adamW.get("01Linear_weight"), eight.get("01Linear_weight")),
+        "adam8bit stepped like adamW8bit");
+  }
+
+  private static java.util.Map<String, float[]> weightsAfter(
+      int steps, Supplier<LowBitOptimizer> optimizer) {
+    try (LowBitOptimizer o = optimizer.get();
+        TinyMlp mlp = new TinyMlp(o, 3)) {
+      for (int step = 0; step < steps; step++) {
+        mlp.train(step);
+      }
+      return mlp.weights();
+    }
   }
 
   private static float finalLoss(Supplier<LowBitOptimizer> optimizer) {
