@@ -188,14 +188,14 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
         // A runtime id means nothing to the user: name the parameter as well as we can.
         throw keyedById(binding, parameterId)
             ? new NonFiniteGradientException(
-                label(parameterId, weight), e.index(),
+                description(parameterId, weight), e.index(),
                 gradient.getAtIndex(ValueLayout.JAVA_FLOAT, e.index()), e.limit())
             : e;
       } catch (IllegalStateException e) {
         // For example a learning rate the tracker got wrong; the core names the runtime id.
         throw keyedById(binding, parameterId)
-            ? new IllegalStateException(
-                "parameter " + label(parameterId, weight) + ": " + e.getMessage(), e)
+            ? new IllegalStateException(e.getMessage().replace(
+                "'" + binding.key() + "'", label(parameterId, weight)), e)
             : e;
       }
       // A skipped step must not write back: the staging copy was rounded to float32.
@@ -281,6 +281,19 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
       return "'" + name + "'";
     }
     String shortName = weight.getName() == null ? "" : "'" + weight.getName() + "' ";
+    return shortName + weight.getShape() + " (DJL id " + parameterId + ")";
+  }
+
+  /**
+   * The parameter described without quotes, for an exception that quotes it itself: before
+   * {@code bind}, {@code weight (4, 3) (DJL id uid-...)}.
+   */
+  private String description(String parameterId, NDArray weight) {
+    String name = names.get(parameterId);
+    if (name != null) {
+      return name;
+    }
+    String shortName = weight.getName() == null ? "" : weight.getName() + " ";
     return shortName + weight.getShape() + " (DJL id " + parameterId + ")";
   }
 

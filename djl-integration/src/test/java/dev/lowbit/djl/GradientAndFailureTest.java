@@ -100,7 +100,10 @@ class GradientAndFailureTest {
       }
       NonFiniteGradientException e =
           assertThrows(NonFiniteGradientException.class, () -> mlp.trainer().step());
-      assertTrue(e.getMessage().contains("DJL id uid-"), e.getMessage());
+      assertTrue(e.getMessage().startsWith("gradient of parameter '")
+          && e.getMessage().contains("DJL id uid-"), e.getMessage());
+      assertTrue(!e.getMessage().contains("''"), "doubled quotes: " + e.getMessage());
+      assertTrue(e.parameterName().contains("(DJL id uid-"), e.parameterName());
     }
   }
 
