@@ -1,8 +1,9 @@
 package dev.lowbit.optim.shampoo;
 
 /**
- * A preconditioner update that would have produced a non-finite value and was dropped: the
- * statistic or the inverse root kept its last good value.
+ * A preconditioner update that was dropped because it would have produced a non-finite value
+ * (or, for an inverse root, because an eigenvalue was not positive after the epsilon shift, so
+ * no real root exists): the statistic or the inverse root kept its last good value.
  *
  * @param parameter the parameter's name
  * @param step the parameter's step count when it happened
@@ -20,6 +21,7 @@ public record PreconditionerFailure(
    */
   public String message() {
     return "Shampoo: the " + side + " " + what + " of parameter '" + parameter + "' (block "
-        + block + ", step " + step + ") would not be finite; keeping the last good one";
+        + block + ", step " + step + ") could not be computed (a value not finite, or for a root"
+        + " an eigenvalue not positive after the epsilon shift); keeping the last good one";
   }
 }
