@@ -1,5 +1,6 @@
 package dev.lowbit.bench;
 
+import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -43,27 +44,41 @@ public final class LowBitCli implements Runnable {
 
   /**
    * The configured picocli command line, for tests that run a subcommand in process. Option
-   * values that name enums are case-insensitive; an {@link IllegalArgumentException} or
-   * {@link java.io.IOException} from a subcommand (bad input: an option, a file) is reported as
-   * one line naming the command, with exit status 2, instead of a stack trace.
+   * values that name enums are case-insensitive; bad input (an option picocli or the subcommand
+   * refuses, an {@link IllegalArgumentException} or {@link java.io.IOException} from the
+   * subcommand: a file) is reported in the same form, one line naming the command and then a
+   * pointer to its help, with exit status 2, instead of a stack trace or the whole usage text.
    *
    * @return a new command line
    */
   public static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new LowBitCli());
     cli.setCaseInsensitiveEnumValuesAllowed(true);
+    cli.setParameterExceptionHandler(
+        (e, args) -> {
+          CommandLine commandLine = e.getCommandLine();
+          PrintWriter err = commandLine.getErr();
+          err.println(errorLine(commandLine, e.getMessage()));
+          CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
+          err.println("Try '" + commandLine.getCommandSpec().qualifiedName() + " --help'.");
+          err.flush();
+          return BAD_INPUT;
+        });
     cli.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
           if (e instanceof IllegalArgumentException || e instanceof java.io.IOException) {
-            commandLine
-                .getErr()
-                .println("lowbit " + commandLine.getCommandName() + ": error: " + e.getMessage());
+            commandLine.getErr().println(errorLine(commandLine, e.getMessage()));
             commandLine.getErr().flush();
             return BAD_INPUT;
           }
           throw e;
         });
     return cli;
+  }
+
+  /** {@code lowbit <command>: error: <message>}, the one form of every bad-input report. */
+  private static String errorLine(CommandLine commandLine, String message) {
+    return commandLine.getCommandSpec().qualifiedName() + ": error: " + message;
   }
 
   @Override
