@@ -87,6 +87,44 @@ class LayoutTest {
     assertArrayEquals(b128.scales().toArray(ValueLayout.JAVA_BYTE), rank1.scales().toArray(ValueLayout.JAVA_BYTE));
   }
 
+  /**
+   * An optimizer re-quantizes the same state every step, and a second moment shrinks: the second
+   * quantize must take its row and column maxima from the new values alone, not from the maxima
+   * left in the scales by the first.
+   */
+  @Test
+  void rankOneRequantizedWithSmallerValuesTakesTheNewMaxima() {
+    QuantizedTensor q = QuantizedTensor.allocate(CodeBook.LINEAR_4, Normalization.rank1(), 2, 3);
+    q.quantize(new float[] {40f, 20f, 30f, 10f, 50f, 60f});
+    float[] x = {4f, 2f, -3f, 1f, 0.5f, 0f};
+    q.quantize(x);
+    // The hand-checked example of rankOneScaleIsTheMinOfRowAndColumnMax: rows {4, 1}, columns {4, 2, 3}.
+    assertArrayEquals(new float[] {4f, 1f, 4f, 2f, 3f}, q.scales().toArray(ValueLayout.JAVA_FLOAT), 0f);
+    assertArrayEquals(new float[] {4f, 2f, 3f / 16, 1f, 0.5f, 1f / 16}, q.dequantize(), 0f);
+  }
+
+  /**
+   * The padding nibble after an odd number of 4-bit codes is written as 0 by every quantizer
+   * (PackedCodes' layout), so equal codes mean equal bytes even in a segment that held other data.
+   */
+  @Test
+  void everyNormalizationClearsTheFourBitPadding() {
+    // 3 x 5 = 15 codes: 8 bytes, the high nibble of the last one is padding.
+    float[] x = StochasticRoundingTest.gaussian(15, 6);
+    for (Normalization n : QuantCase.NORMALIZATIONS) {
+      QuantizedTensor fresh = QuantizedTensor.allocate(CodeBook.DE1_SIGNED_4, n, 3, 5);
+      fresh.quantize(x);
+      MemorySegment dirty = MemorySegment.ofArray(new byte[8]);
+      dirty.fill((byte) 0xFF);
+      QuantizedTensor reused = QuantizedTensor.wrap(CodeBook.DE1_SIGNED_4, n, new long[] {3, 5},
+          dirty, MemorySegment.ofArray(new byte[(int) fresh.scales().byteSize()]));
+      reused.quantize(x);
+      assertEquals(0, dirty.get(ValueLayout.JAVA_BYTE, 7) & 0xF0, n.label());
+      assertArrayEquals(fresh.codes().toArray(ValueLayout.JAVA_BYTE), dirty.toArray(ValueLayout.JAVA_BYTE),
+          n.label());
+    }
+  }
+
   @Test
   void perTensorHasOneScale() {
     float[] x = {0.5f, -8f, 2f};
