@@ -95,6 +95,49 @@ class BadInputTest {
         CodeBook.DYNAMIC_SIGNED_8, src, n, codes4, scales, Rounding.NEAREST));
   }
 
+  /** The rank-1 and per-tensor quantizers check their outputs' sizes too, before writing any. */
+  @Test
+  void rankOneAndPerTensorQuantizersCheckEveryOutputSize() {
+    long[] shape = {4, 8};
+    MemorySegment src = MemorySegment.ofArray(StochasticRoundingTest.gaussian(32, 9));
+    MemorySegment codes = MemorySegment.ofArray(new byte[15]); // needs 16
+    MemorySegment scales = MemorySegment.ofArray(new float[12]); // needs 4 + 8
+    assertMessage("codes is too small", () -> Rank1Quantizer.quantize(
+        CodeBook.LINEAR_4, shape, src, codes, scales, Rounding.NEAREST));
+    assertArrayEquals(new float[12], scales.toArray(ValueLayout.JAVA_FLOAT));
+    MemorySegment goodCodes = MemorySegment.ofArray(new byte[16]);
+    assertMessage("scales is too small", () -> Rank1Quantizer.quantize(
+        CodeBook.LINEAR_4, shape, src, goodCodes, MemorySegment.ofArray(new float[11]), Rounding.NEAREST));
+    assertArrayEquals(new byte[16], goodCodes.toArray(ValueLayout.JAVA_BYTE));
+    MemorySegment dst = MemorySegment.ofArray(new float[32]);
+    assertMessage("scales is too small", () -> Rank1Quantizer.dequantize(
+        CodeBook.LINEAR_4, shape, goodCodes, MemorySegment.ofArray(new float[11]), dst));
+    assertMessage("codes is too small", () -> Rank1Quantizer.dequantize(
+        CodeBook.LINEAR_4, shape, codes, scales, dst));
+    assertArrayEquals(new float[32], dst.toArray(ValueLayout.JAVA_FLOAT));
+    // Per-tensor: the single scale needs 4 bytes.
+    MemorySegment noScale = MemorySegment.ofArray(new byte[3]);
+    assertMessage("scale is too small", () -> BlockwiseQuantizer.quantizePerTensor(
+        CodeBook.LINEAR_4, src, 32, goodCodes, noScale, Rounding.NEAREST));
+    assertArrayEquals(new byte[16], goodCodes.toArray(ValueLayout.JAVA_BYTE));
+    assertMessage("scale is too small", () -> BlockwiseQuantizer.dequantizePerTensor(
+        CodeBook.LINEAR_4, goodCodes, noScale, 32, dst));
+  }
+
+  /** dequantize(dst) wants exactly length() floats, as documented: a larger dst is a caller bug. */
+  @Test
+  void aDestinationLargerThanTheTensorIsRefused() {
+    for (Normalization n : QuantCase.NORMALIZATIONS) {
+      QuantizedTensor q = QuantizedTensor.allocate(CodeBook.LINEAR_4, n, 4, 8);
+      q.quantize(StochasticRoundingTest.gaussian(32, 2));
+      float[] dst = new float[33];
+      java.util.Arrays.fill(dst, -7f);
+      assertMessage("dst has the wrong size", () -> q.dequantize(MemorySegment.ofArray(dst)));
+      assertTrue(dst[0] == -7f && dst[31] == -7f, "dst was written");
+      assertMessage("src has the wrong size", () -> q.quantize(new float[33]));
+    }
+  }
+
   @Test
   void shapesAreChecked() {
     assertMessage("dimension 1 is negative",
@@ -124,6 +167,20 @@ class BadInputTest {
     assertMessage("sum of the dimensions",
         () -> Normalization.rank1().scaleCount(new long[] {1, max}));
     assertEquals(max / 128 + 1, Normalization.rank1().scaleCount(new long[] {max}));
+    // Exactly at the limits: a sum of dimensions, a state size and a scale byte count of 2^63 - 1
+    // (or just under it) still count; one more overflows.
+    assertEquals(max, Normalization.rank1().scaleCount(new long[] {max, 0}));
+    assertEquals(max, Normalization.rank1().scaleCount(new long[] {max - 5, 0, 5}));
+    assertMessage("sum of the dimensions",
+        () -> Normalization.rank1().scaleCount(new long[] {max, 0, 1}));
+    assertEquals(max, QuantizedTensor.byteSize(
+        CodeBook.DYNAMIC_SIGNED_8, Normalization.perTensor(), max - 4));
+    assertMessage("state size", () -> QuantizedTensor.byteSize(
+        CodeBook.DYNAMIC_SIGNED_8, Normalization.perTensor(), max - 3));
+    assertEquals(max - 3, QuantizedTensor.byteSize(
+        CodeBook.LINEAR_4, Normalization.rank1(), max / 4, 0));
+    assertMessage("scales", () -> QuantizedTensor.byteSize(
+        CodeBook.LINEAR_4, Normalization.rank1(), max / 4 + 1, 0));
     // Codes of 2^63 - 1 bytes plus 2^60 bytes of scales: more than a long counts.
     assertMessage("state size",
         () -> QuantizedTensor.byteSize(CodeBook.DYNAMIC_SIGNED_8, b32, max));
