@@ -27,6 +27,21 @@ class PackedCodesTest {
     assertArrayEquals(new byte[] {(byte) 0xAF, (byte) 0xFF}, bytes);
   }
 
+  /** Code 0 (a book's first entry) is a valid code: it clears its nibble or byte, nothing else. */
+  @Test
+  void codeZeroIsStoredAndKeepsTheOtherNibble() {
+    byte[] bytes = {(byte) 0xFF, (byte) 0xFF, (byte) 0xFF};
+    MemorySegment codes = MemorySegment.ofArray(bytes);
+    PackedCodes.set(codes, 4, 0, 0); // low nibble of byte 0
+    PackedCodes.set(codes, 4, 3, 0); // high nibble of byte 1
+    PackedCodes.set(codes, 8, 2, 0);
+    assertArrayEquals(new byte[] {(byte) 0xF0, 0x0F, 0}, bytes);
+    assertEquals(0, PackedCodes.get(codes, 4, 0));
+    assertEquals(15, PackedCodes.get(codes, 4, 1));
+    assertEquals(15, PackedCodes.get(codes, 4, 2));
+    assertEquals(0, PackedCodes.get(codes, 4, 3));
+  }
+
   @Test
   void aBitWidthOtherThan4Or8IsRefused() {
     MemorySegment codes = MemorySegment.ofArray(new byte[] {(byte) 0xA5, 0x3C});
@@ -48,9 +63,18 @@ class PackedCodesTest {
       IndexOutOfBoundsException e =
           assertThrows(IndexOutOfBoundsException.class, () -> PackedCodes.get(codes, 4, index));
       assertTrue(e.getMessage().contains("index " + index), e.getMessage());
-      assertThrows(IndexOutOfBoundsException.class, () -> PackedCodes.set(codes, 4, index, 1));
+      IndexOutOfBoundsException set =
+          assertThrows(IndexOutOfBoundsException.class, () -> PackedCodes.set(codes, 4, index, 1));
+      assertTrue(set.getMessage().contains("index " + index + " is outside the 4-bit codes"),
+          set.getMessage());
     }
-    assertThrows(IndexOutOfBoundsException.class, () -> PackedCodes.get(codes, 8, 2));
+    // Two bytes hold four 4-bit codes but only two 8-bit ones: index 2 and 3 are outside for 8 bits.
+    for (long index : new long[] {2, 3}) {
+      IndexOutOfBoundsException e =
+          assertThrows(IndexOutOfBoundsException.class, () -> PackedCodes.get(codes, 8, index));
+      assertTrue(e.getMessage().contains("index " + index + " is outside the 8-bit codes of a 2-byte"),
+          e.getMessage());
+    }
     assertEquals(0, PackedCodes.get(codes, 4, 3));
   }
 
