@@ -108,6 +108,32 @@ class StochasticRoundingTest {
     }
   }
 
+  /**
+   * The generator is the one the javadoc names: SplitMix64's finalizer of {@code mix64(seed) +
+   * index * golden gamma}, top 24 bits. That is exactly the stream of {@link SplittableRandom}
+   * (Steele, Lea and Flood's SplitMix) seeded with {@code mix64(seed)}: its k-th {@code nextLong}
+   * is {@code mix64(state + k * gamma)}. The JDK class is anchored to the SplitMix64 reference
+   * (splitmix64.c, seed 1234567) first, so the oracle does not share code with LowBit. Pinning the
+   * stream keeps stochastic codes reproducible across versions, not just within one run.
+   */
+  @Example
+  void uniformIsTheDocumentedSplitMix64Stream() {
+    assertEquals("6457827717110365317",
+        Long.toUnsignedString(new SplittableRandom(1234567L).nextLong()));
+    long gamma = 0x9E3779B97F4A7C15L;
+    for (long seed : new long[] {0, 1, 42, -7, Long.MAX_VALUE}) {
+      // mix64(x) is the first nextLong of a SplittableRandom whose state is x - gamma.
+      long mixedSeed = new SplittableRandom(seed - gamma).nextLong();
+      SplittableRandom stream = new SplittableRandom(mixedSeed);
+      for (long index = 1; index <= 1000; index++) {
+        float expected = (stream.nextLong() >>> 40) * 0x1.0p-24f;
+        assertEquals(expected, Rounding.Stochastic.uniform(seed, index), "seed " + seed + " index " + index);
+      }
+      long atZero = new SplittableRandom(mixedSeed - gamma).nextLong();
+      assertEquals((atZero >>> 40) * 0x1.0p-24f, Rounding.Stochastic.uniform(seed, 0));
+    }
+  }
+
   private static double[] bracket(CodeBook book, double x) {
     float[] v = book.values();
     int k = 0;
