@@ -37,6 +37,27 @@ class CodeBookReferenceTest {
     assertArrayEquals(readReference(file), CodeBook.byName(book).values(), 0f);
   }
 
+  /**
+   * The public generator itself (not only the built-in constants it made at class load) builds the
+   * reference tables from the parameters algorithms.md section 1 gives: 7 decades for 8 bits, 3
+   * for the 4-bit DE books.
+   */
+  @ParameterizedTest(name = "dynamic(signed={0}, levels={1}, bits={2}) == {3}")
+  @CsvSource({
+    "true, 7, 8, dynamic_signed_8.txt",
+    "false, 7, 8, dynamic_unsigned_8.txt",
+    "true, 3, 4, de_signed_4.txt",
+    "false, 3, 4, de_unsigned_4.txt"
+  })
+  void dynamicGeneratorBuildsTheReferenceTable(boolean signed, int levels, int bits, String file)
+      throws IOException {
+    CodeBook book = CodeBook.dynamic("user-" + file, signed, levels, bits);
+    assertArrayEquals(readReference(file), book.values(), 0f);
+    assertEquals(bits, book.bits());
+    assertEquals(signed, book.signed());
+    assertEquals("user-" + file, book.name());
+  }
+
   @Test
   void de0IsDeUnsignedWithoutItsZero() throws IOException {
     assertArrayEquals(
