@@ -298,6 +298,64 @@ abstract class KernelContractTest {
     }
   }
 
+  static Stream<TestState.Spec> rowWiseSecondMoments() {
+    return V_SPECS.stream()
+        .filter(v -> v.kind() == TestState.Kind.RANK1 || v.kind() == TestState.Kind.FACTORIZED);
+  }
+
+  /**
+   * Rows longer than one kernel chunk ({@link SquareSums#CHUNK} = 4096 floats): the rank-1 maxima
+   * and the factorized row sums walk such a row in several pieces, which no shape above has (its
+   * widest row is 1639). A 768 x 50257 output projection has rows like that.
+   */
+  @ParameterizedTest(name = "adam rows wider than a chunk, v={0}")
+  @MethodSource("rowWiseSecondMoments")
+  void rowsWiderThanAChunkMatchTheReference(TestState.Spec v) {
+    checkAdam(new Shape(1, 3, 4100), M_SPECS.get(2), v, 1, false);
+    checkAdam(new Shape(2, 2, 2 * 4096 + 5), M_SPECS.get(1), v, 2, true);
+  }
+
+  /**
+   * MomentState: with 4-bit codes and an odd length the padding nibble after the last code is
+   * written as 0 by every step, whatever it held (a state loaded from elsewhere), so equal codes
+   * always mean equal bytes. The reference re-encodes through quant-blockwise, which writes 0.
+   */
+  @org.junit.jupiter.api.Test
+  void fourBitPaddingIsWrittenAsZero() {
+    Shape shape = new Shape(1, 3, 43); // 129 elements: 65 bytes, the last one half padding
+    Data d = new Data(shape.length(), 12);
+    AdamScalars s = ADAM_SCALARS.get(0);
+    for (TestState.Spec vSpec :
+        List.of(TestState.Spec.rank1(CodeBook.LINEAR_4), TestState.Spec.blockwise(CodeBook.LINEAR_4, 32))) {
+      TestState m = TestState.of(M_SPECS.get(3), 1, shape.rows(), shape.cols(), d.oldM);
+      TestState v = TestState.of(vSpec, 1, shape.rows(), shape.cols(), d.oldV);
+      TestState mExpected = m.copy();
+      TestState vExpected = v.copy();
+      float[] pExpected = d.param.clone();
+      ReferenceSteps.adam(s, pExpected, d.grad, mExpected, vExpected);
+      m.codes[64] |= (byte) 0xA0;
+      v.codes[64] |= (byte) 0xA0;
+      float[] p = d.param.clone();
+      runAdam(s, p, d.grad, m, v, null, 1);
+      assertEquals(0, m.codes[64] & 0xF0, "m padding");
+      assertEquals(0, v.codes[64] & 0xF0, "v padding, " + vSpec);
+      assertArrayEquals(pExpected, p);
+      assertNull(m.describeDifference(mExpected));
+      assertNull(v.describeDifference(vExpected));
+    }
+    SgdScalars sgd = new SgdScalars(0.1f, 0.9f, false, 0f, 1f, 0f, false);
+    TestState b = TestState.of(BUFFER_SPECS.get(2), 1, shape.rows(), shape.cols(), d.oldM);
+    TestState bExpected = b.copy();
+    float[] pExpected = d.param.clone();
+    ReferenceSteps.sgd(sgd, pExpected, d.grad, bExpected);
+    b.codes[64] |= (byte) 0xA0;
+    float[] p = d.param.clone();
+    runSgd(sgd, p, d.grad, b, null, 1, Clear.NONE);
+    assertEquals(0, b.codes[64] & 0xF0, "buffer padding");
+    assertArrayEquals(pExpected, p);
+    assertNull(b.describeDifference(bExpected));
+  }
+
   static Stream<Arguments> threadCases() {
     List<Arguments> cases = new ArrayList<>();
     Shape big = new Shape(1, 300, 333);
