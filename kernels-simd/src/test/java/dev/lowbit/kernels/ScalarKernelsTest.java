@@ -53,6 +53,40 @@ class ScalarKernelsTest extends KernelContractTest {
     }
   }
 
+  /** chunkCount is ceil(length / 4096) and chunkLength the elements of the chunk at start. */
+  @Test
+  void chunksAreCeilOfTheLengthOverTheChunkSize() {
+    assertEquals(4096, SquareSums.CHUNK);
+    long[][] cases = {{0, 0}, {1, 1}, {4094, 1}, {4095, 1}, {4096, 1}, {4097, 2}, {8191, 2}, {8192, 2}};
+    for (long[] c : cases) {
+      assertEquals(c[1], ScalarKernels.chunkCount(c[0]), "length " + c[0]);
+    }
+    assertEquals(4096, ScalarKernels.chunkLength(8191, 0));
+    assertEquals(4095, ScalarKernels.chunkLength(8191, 4096));
+  }
+
+  /** The six-argument sgd is the seven-argument one with nothing to clear, not a no-op. */
+  @Test
+  void sgdWithoutAClearSegmentStepsLikeWithANullOne() {
+    int n = 300;
+    Data d = new Data(n, 4);
+    SgdScalars s = new SgdScalars(0.1f, 0.9f, true, 1e-4f, 1f, 0f, false);
+    float[] p1 = d.param.clone();
+    float[] b1 = d.oldM.clone();
+    kernels().sgd(s, MemorySegment.ofArray(p1), MemorySegment.ofArray(d.grad), n,
+        new Fp32Moment(MemorySegment.ofArray(b1)), 1);
+    float[] p2 = d.param.clone();
+    float[] b2 = d.oldM.clone();
+    kernels().sgd(s, MemorySegment.ofArray(p2), MemorySegment.ofArray(d.grad), n,
+        new Fp32Moment(MemorySegment.ofArray(b2)), 1, null);
+    org.junit.jupiter.api.Assertions.assertArrayEquals(p2, p1);
+    org.junit.jupiter.api.Assertions.assertArrayEquals(b2, b1);
+    // and it did step: b = 0.9 b + g, p = p - 0.1 (g + 0.9 b), with g = grad + 1e-4 p
+    float g = d.grad[n - 1] + 1e-4f * d.param[n - 1];
+    float b = 0.9f * d.oldM[n - 1] + g;
+    assertEquals(d.param[n - 1] - 0.1f * (g + 0.9f * b), p1[n - 1]);
+  }
+
   @Test
   void aFirstMomentThatIsNotFp32OrBlockwiseIsRejectedByName() {
     MemorySegment x = MemorySegment.ofArray(new float[4]);
