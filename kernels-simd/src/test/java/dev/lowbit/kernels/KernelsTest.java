@@ -55,6 +55,23 @@ class KernelsTest {
       new Kernels.SimdAttempt(
           null, List.of("jdk.incubator.vector is not in the boot layer", "second reason"));
 
+  /**
+   * The real detection, in this JVM: the build runs the tests with {@code --add-modules
+   * jdk.incubator.vector} on x86-64 or AArch64 (vectors of at least 128 bits), so the SIMD kernels
+   * must be found, and chosen unless a property forces the scalar ones. A detection that always
+   * fell back would only make every step slower, silently.
+   */
+  @Test
+  void theVectorApiKernelsAreFoundInTheTestJvm() {
+    assertTrue(ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent(),
+        "the test JVM runs with --add-modules jdk.incubator.vector (surefire argLine)");
+    OptimizerKernels simd = Kernels.simd().orElseThrow();
+    assertTrue(simd.name().startsWith("simd"), simd.name());
+    if (System.getProperty("dev.lowbit.kernels") == null) {
+      assertSame(simd, Kernels.get());
+    }
+  }
+
   @Test
   void simdIsChosenWhenAvailableWithOneInfoLine() {
     RecordingLogger log = new RecordingLogger();
