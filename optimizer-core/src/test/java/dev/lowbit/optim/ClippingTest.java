@@ -78,6 +78,59 @@ class ClippingTest {
     }
   }
 
+  /**
+   * Each norm clip on its own (the usual setting is clipGlobalNorm alone): the other one must not
+   * be needed to switch clipping on. Factors from the definition, as above. SGD with momentum,
+   * whose step is proportional to the gradient (Adam's is nearly scale-invariant, so a missing
+   * clip would only show through epsilon).
+   */
+  @Test
+  void tensorNormOrGlobalNormAloneClips() {
+    SplittableRandom rnd = new SplittableRandom(14);
+    float[] a0 = TestStates.gaussian(rnd, 5000, 0.1);
+    float[] b0 = TestStates.gaussian(rnd, 300, 0.1);
+    float[] ga = TestStates.gaussian(rnd, 5000, 1.0); // norm about 70
+    float[] gb = TestStates.gaussian(rnd, 300, 0.05); // norm about 0.87
+    double na = norm(ga);
+    double nb = norm(gb);
+    float tensorMax = 10f;
+    float globalMax = 5f;
+    double total = Math.sqrt(na * na + nb * nb);
+    float[][] factors = {
+      {(float) (tensorMax / na), 1f}, // tensor norm only: a clipped to 10, b (0.87) untouched
+      {(float) (globalMax / total), (float) (globalMax / total)} // global only: both by 5 / 71
+    };
+    for (int variant = 0; variant < 2; variant++) {
+      OptimizerBuilder<?> builder = Optimizers.sgdMomentum8bit().minQuantizedSize(0);
+      if (variant == 0) {
+        builder.clipTensorNorm(tensorMax);
+      } else {
+        builder.clipGlobalNorm(globalMax);
+      }
+      float[] a1 = a0.clone();
+      float[] b1 = b0.clone();
+      float[] a2 = a0.clone();
+      float[] b2 = b0.clone();
+      try (Optimizer clipped = builder.build();
+          Optimizer plain = Optimizers.sgdMomentum8bit().minQuantizedSize(0).build()) {
+        clipped.register("a", new long[] {50, 100}, a1);
+        clipped.register("b", new long[] {300}, b1);
+        plain.register("a", new long[] {50, 100}, a2);
+        plain.register("b", new long[] {300}, b2);
+        Map<String, MemorySegment> grads = new LinkedHashMap<>();
+        grads.put("a", MemorySegment.ofArray(ga));
+        grads.put("b", MemorySegment.ofArray(gb));
+        clipped.step(grads);
+        plain.step("a", scaled(ga, factors[variant][0]));
+        plain.step("b", scaled(gb, factors[variant][1]));
+        String which = variant == 0 ? "clipTensorNorm alone" : "clipGlobalNorm alone";
+        assertArrayEquals(a2, a1, which);
+        assertArrayEquals(b2, b1, which);
+        assertArrayEquals(TestStates.snapshot(plain), TestStates.snapshot(clipped), which);
+      }
+    }
+  }
+
   @Test
   void elementClipMatchesPreClippedGradient() {
     SplittableRandom rnd = new SplittableRandom(13);
