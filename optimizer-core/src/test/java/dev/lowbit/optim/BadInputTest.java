@@ -317,6 +317,70 @@ class BadInputTest {
     }
   }
 
+  /**
+   * Tensors of one step can be at different step counts; a schedule that fails for a later tensor
+   * must stop the step before an earlier one is written (checkStep runs for all first).
+   */
+  @Test
+  void aBadLearningRateForALaterTensorWritesNoTensorOfTheStep() {
+    float[] a = new float[5000];
+    float[] b = new float[5000];
+    java.util.Arrays.fill(a, 1f);
+    java.util.Arrays.fill(b, 1f);
+    float[] g = new float[5000];
+    java.util.Arrays.fill(g, 0.5f);
+    try (Optimizer opt = Optimizers.adamW8bit().learningRate(t -> t < 2 ? 1e-3f : Float.NaN)
+        .build()) {
+      opt.register("fresh", new long[] {5000}, a); // stepped first, at t = 1: fine
+      opt.register("old", new long[] {5000}, b);
+      opt.step("old", g); // "old" is now at t = 1, so its next step (t = 2) has no usable rate
+      float[] b0 = b.clone();
+      byte[] state0 = TestStates.snapshot(opt);
+      Map<String, MemorySegment> grads = new LinkedHashMap<>();
+      grads.put("fresh", MemorySegment.ofArray(g));
+      grads.put("old", MemorySegment.ofArray(g));
+      IllegalStateException e = assertThrows(IllegalStateException.class, () -> opt.step(grads));
+      assertTrue(e.getMessage().contains("step 2 of parameter 'old'"), e.getMessage());
+      float[] ones = new float[5000];
+      java.util.Arrays.fill(ones, 1f);
+      assertArrayEquals(ones, a, "the earlier tensor was written");
+      assertArrayEquals(b0, b);
+      assertArrayEquals(state0, TestStates.snapshot(opt));
+      assertEquals(0, opt.stepCount("fresh"));
+      assertEquals(1, opt.stepCount("old"));
+    }
+  }
+
+  /** CommonOptions is a public record: its constructor checks what the builder's setters check. */
+  @Test
+  void commonOptionsCheckEveryValue() {
+    LearningRateSchedule lr = LearningRateSchedule.constant(1e-3f);
+    NonFinitePolicy p = NonFinitePolicy.THROW;
+    new CommonOptions(lr, 0f, 0f, 0f, 1f, p, 1);
+    assertMessage("clipGlobalNorm", () -> new CommonOptions(lr, -1f, 0f, 0f, 1f, p, 1));
+    assertMessage("clipTensorNorm", () -> new CommonOptions(lr, 0f, Float.NaN, 0f, 1f, p, 1));
+    assertMessage("clipValue", () -> new CommonOptions(lr, 0f, 0f, Float.POSITIVE_INFINITY, 1f, p, 1));
+    assertMessage("rescaleGradient", () -> new CommonOptions(lr, 0f, 0f, 0f, 0f, p, 1));
+    assertMessage("rescaleGradient", () -> new CommonOptions(lr, 0f, 0f, 0f, -0f, p, 1));
+    assertMessage("threads", () -> new CommonOptions(lr, 0f, 0f, 0f, 1f, p, 0));
+  }
+
+  /**
+   * largestGradient: a clipValue of at most 2^63 ("by no more than that") bounds the rescaled
+   * value, so any finite gradient is accepted; above it, the limit is 2^63 / gradScale.
+   */
+  @Test
+  void aValueClipOfExactly2To63StillBoundsTheGradient() {
+    LearningRateSchedule lr = LearningRateSchedule.constant(1e-3f);
+    CommonOptions at = new CommonOptions(lr, 0f, 0f, 0x1p63f, 4f, NonFinitePolicy.THROW, 1);
+    assertEquals(Float.MAX_VALUE, at.largestGradient());
+    CommonOptions above =
+        new CommonOptions(lr, 0f, 0f, Math.nextUp(0x1p63f), 4f, NonFinitePolicy.THROW, 1);
+    assertEquals(0x1p61f, above.largestGradient());
+    CommonOptions none = new CommonOptions(lr, 0f, 0f, 0f, 4f, NonFinitePolicy.THROW, 1);
+    assertEquals(0x1p61f, none.largestGradient());
+  }
+
   @Test
   void optionsAreValidatedWithTheirNames() {
     assertMessage("learningRate", () -> Optimizers.adamW().learningRate(-1f));
