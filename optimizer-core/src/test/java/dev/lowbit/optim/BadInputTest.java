@@ -489,4 +489,67 @@ class BadInputTest {
     assertThrows(IllegalStateException.class, () -> opt.register("v", new long[] {1},
         new float[1]));
   }
+
+  /**
+   * Every entry point refuses a closed optimizer, including the per-name queries and the
+   * checkpoint calls a wrapping optimizer makes directly (close drops the parameters, so without
+   * the check writeCheckpoint would write a checkpoint with none, and readCheckpoint would blame
+   * the file).
+   */
+  @Test
+  void aClosedOptimizerRefusesEveryEntryPoint() throws java.io.IOException {
+    java.nio.file.Path file = java.nio.file.Files.createTempFile("lowbit-closed", ".safetensors");
+    try {
+      try (Optimizer open = Optimizers.sgd().build()) {
+        open.register("w", new long[] {3}, new float[3]);
+        open.save(file);
+      }
+      Optimizer opt = Optimizers.sgd().build();
+      opt.register("w", new long[] {3}, new float[3]);
+      opt.close();
+      assertClosed(() -> opt.stepCount("w"));
+      assertClosed(() -> opt.stateBytes("w"));
+      assertClosed(() -> opt.unregister("w"));
+      assertClosed(() -> opt.writeCheckpoint(new CheckpointWriter(), ""));
+      try (CheckpointReader in = CheckpointReader.open(file)) {
+        assertClosed(() -> opt.readCheckpoint(in, ""));
+      }
+      assertClosed(() -> opt.save(file));
+      assertClosed(() -> opt.load(file));
+    } finally {
+      java.nio.file.Files.deleteIfExists(file);
+    }
+  }
+
+  private interface Call {
+    void run() throws Exception;
+  }
+
+  private static void assertClosed(Call call) {
+    IllegalStateException e = assertThrows(IllegalStateException.class, call::run);
+    assertEquals("optimizer is closed", e.getMessage());
+  }
+
+  /**
+   * A learning rate of exactly 0 is usable ("finite and >= 0"): a schedule that decays to 0, or
+   * warms up from it, steps without moving the parameters (AdamW's decay is lr * wd, so 0 too)
+   * while the moments still advance.
+   */
+  @Test
+  void aScheduleThatReachesZeroStepsWithoutMovingTheParameters() {
+    float[] w = new float[5000];
+    java.util.Arrays.fill(w, 1f);
+    float[] g = new float[5000];
+    java.util.Arrays.fill(g, 0.5f);
+    try (Optimizer opt = Optimizers.adamW8bit().learningRate(t -> 0f).build()) {
+      opt.register("w", new long[] {5000}, w);
+      byte[] state0 = TestStates.snapshot(opt);
+      opt.step("w", g);
+      float[] ones = new float[5000];
+      java.util.Arrays.fill(ones, 1f);
+      assertArrayEquals(ones, w);
+      assertEquals(1, opt.stepCount("w"));
+      assertFalse(java.util.Arrays.equals(state0, TestStates.snapshot(opt)), "the moments advanced");
+    }
+  }
 }
