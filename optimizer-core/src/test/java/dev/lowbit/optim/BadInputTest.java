@@ -159,6 +159,9 @@ class BadInputTest {
         NonFiniteGradientException e =
             assertThrows(NonFiniteGradientException.class, () -> opt.step("w", g));
         assertTrue(e.getMessage().contains("too large"), e.getMessage());
+        // The limit is 2^63 / rescale, and the message says so.
+        assertEquals((float) (0x1p63 / 10), e.limit());
+        assertTrue(e.getMessage().contains("above the " + e.limit()), e.getMessage());
       }
       assertArrayEquals(new float[64], w);
       g[0] = 9e17f;
@@ -173,7 +176,10 @@ class BadInputTest {
       opt.step("w", g);
       assertTrue(w[0] < 0f && Float.isFinite(w[0]), "stepped: " + w[0]);
       g[0] = Float.POSITIVE_INFINITY;
-      assertThrows(NonFiniteGradientException.class, () -> opt.step("w", g));
+      NonFiniteGradientException e =
+          assertThrows(NonFiniteGradientException.class, () -> opt.step("w", g));
+      assertTrue(e.getMessage().contains("not finite") && !e.getMessage().contains("above the"),
+          e.getMessage());
     }
   }
 
