@@ -98,6 +98,24 @@ class CodeBookReferenceTest {
     assertFalse(book.containsZero());
   }
 
+  /**
+   * The rounding boundaries: midpoint(k) is the exact midpoint of entries k and k + 1 rounded to
+   * float; for linear-4 ((k + 1) / 16) that is (k + 1.5) / 16, exactly representable.
+   */
+  @Test
+  void midpointsAreTheExactMidpointsOfNeighbouringEntries() {
+    CodeBook book = CodeBook.LINEAR_4;
+    float[] all = book.midpoints();
+    assertEquals(15, all.length);
+    for (int k = 0; k < 15; k++) {
+      assertEquals((k + 1.5f) / 16f, book.midpoint(k));
+      assertEquals(book.midpoint(k), all[k]);
+    }
+    all[0] = 99f; // a copy
+    assertEquals(1.5f / 16f, book.midpoint(0));
+    assertEquals("linear-4 (4-bit, 16 values)", book.toString());
+  }
+
   @Test
   void linearEightBitBooks() {
     assertEquals(255, CodeBook.LINEAR_SIGNED_8.size());

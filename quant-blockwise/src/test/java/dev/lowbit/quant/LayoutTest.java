@@ -125,6 +125,22 @@ class LayoutTest {
     }
   }
 
+  /** The documented labels ("B256", "Rank-1", "PerTensor") and the tensor's own accessors. */
+  @Test
+  void labelsAndAccessors() {
+    assertEquals("B256", Normalization.blockWise(256).label());
+    assertEquals("Rank-1", Normalization.rank1().label());
+    assertEquals("PerTensor", Normalization.perTensor().label());
+    QuantizedTensor q = QuantizedTensor.allocate(CodeBook.LINEAR_4, Normalization.rank1(), 3, 5);
+    assertEquals(CodeBook.LINEAR_4, q.book());
+    assertEquals(15, q.length());
+    long[] shape = q.shape();
+    assertArrayEquals(new long[] {3, 5}, shape);
+    shape[0] = 7; // a copy
+    assertArrayEquals(new long[] {3, 5}, q.shape());
+    assertEquals("QuantizedTensor[linear-4, Rank-1, [3, 5]]", q.toString());
+  }
+
   @Test
   void perTensorHasOneScale() {
     float[] x = {0.5f, -8f, 2f};
