@@ -98,6 +98,27 @@ class MatrixMultiplyTest {
         IllegalArgumentException.class, () -> MatrixKernels.multiply(a, b, c, 2, 3, 2, 0));
   }
 
+  /**
+   * Each array is checked against its own size (the cases above break several at once), and an
+   * empty C (n or m of 0) is a valid product with nothing to write.
+   */
+  @Test
+  void eachShortArrayIsNamedAloneAndEmptyProductsAreAllowed() {
+    // n = 2, k = 3, m = 2: a needs 6, b needs 6, c needs 4.
+    assertTooShort("a has 5 floats", () -> MatrixMultiply.multiply(new float[5], new float[6], new float[4], 2, 3, 2));
+    assertTooShort("b has 5 floats", () -> MatrixMultiply.multiply(new float[6], new float[5], new float[4], 2, 3, 2));
+    assertTooShort("c has 3 floats", () -> MatrixMultiply.multiply(new float[6], new float[6], new float[3], 2, 3, 2));
+    float[] untouched = {7f};
+    MatrixMultiply.multiply(new float[0], new float[6], untouched, 0, 3, 2);
+    MatrixMultiply.multiply(new float[6], new float[0], untouched, 2, 3, 0);
+    assertEquals(7f, untouched[0]);
+  }
+
+  private static void assertTooShort(String fragment, org.junit.jupiter.api.function.Executable call) {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
+    assertTrue(e.getMessage().startsWith(fragment), e.getMessage());
+  }
+
   static float[] gaussian(int length, SplittableRandom random) {
     float[] x = new float[length];
     for (int i = 0; i < length; i++) {
