@@ -3,6 +3,7 @@ package dev.lowbit.kernels;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.System.Logger.Level;
@@ -69,6 +70,32 @@ class KernelsTest {
     assertTrue(simd.name().startsWith("simd"), simd.name());
     if (System.getProperty("dev.lowbit.kernels") == null) {
       assertSame(simd, Kernels.get());
+    }
+  }
+
+  /** -Ddev.lowbit.kernels.threads: a positive integer (spaces trimmed) wins; anything else is named. */
+  @Test
+  void theThreadsPropertyIsAPositiveInteger() {
+    String saved = System.getProperty(Kernels.THREADS_PROPERTY);
+    try {
+      System.clearProperty(Kernels.THREADS_PROPERTY);
+      assertEquals(Runtime.getRuntime().availableProcessors(), Kernels.defaultThreads());
+      System.setProperty(Kernels.THREADS_PROPERTY, " 3 ");
+      assertEquals(3, Kernels.defaultThreads());
+      System.setProperty(Kernels.THREADS_PROPERTY, "1");
+      assertEquals(1, Kernels.defaultThreads());
+      for (String bad : new String[] {"0", "-2", "two", ""}) {
+        System.setProperty(Kernels.THREADS_PROPERTY, bad);
+        IllegalStateException e = assertThrows(IllegalStateException.class, Kernels::defaultThreads);
+        assertTrue(e.getMessage().contains("-Ddev.lowbit.kernels.threads must be a positive integer, got '"
+            + bad + "'"), e.getMessage());
+      }
+    } finally {
+      if (saved == null) {
+        System.clearProperty(Kernels.THREADS_PROPERTY);
+      } else {
+        System.setProperty(Kernels.THREADS_PROPERTY, saved);
+      }
     }
   }
 
