@@ -357,6 +357,17 @@ class BadInputTest {
     }
   }
 
+  /** StateFormat.blockwise takes the block sizes Normalization does: powers of two 32 to 4096. */
+  @Test
+  void blockwiseStateFormatsTakeBlocksFrom32To4096() {
+    for (int b : new int[] {32, 64, 2048, 4096}) {
+      assertEquals(b, StateFormat.blockwise(dev.lowbit.quant.CodeBook.LINEAR_4, b).blockSize());
+    }
+    for (int b : new int[] {16, 31, 96, 8192}) {
+      assertMessage("blockSize", () -> StateFormat.blockwise(dev.lowbit.quant.CodeBook.LINEAR_4, b));
+    }
+  }
+
   /** CommonOptions is a public record: its constructor checks what the builder's setters check. */
   @Test
   void commonOptionsCheckEveryValue() {
