@@ -444,6 +444,104 @@ class CheckpointTest {
    * rank-1 maximum and factorized statistic) but that a file holds negative, with valid CRCs, is
    * refused naming the tensor: loaded, it would give the square root of a negative v, NaN in
    * every weight it touches. A negative first moment is legal and loads.
+   * safetensors does not order a header's entries: a header listing its tensors in another order
+   * than their data offsets (as a JSON map may) loads, and gives the same state.
+   */
+  @Test
+  void aHeaderListingTensorsOutOfOffsetOrderLoads() throws IOException {
+    Path file = dir.resolve("reordered.safetensors");
+    Map<String, float[]> p = params(4, SMALL);
+    byte[] expected;
+    try (Optimizer opt = Optimizers.adamW8bit().minQuantizedSize(0).build()) {
+      register(opt, p);
+      step(opt, 1);
+      opt.save(file);
+      expected = TestStates.snapshot(opt);
+    }
+    java.util.List<String> order = new java.util.ArrayList<>();
+    editHeader(file, h -> {
+      com.google.gson.JsonObject root = com.google.gson.JsonParser.parseString(h).getAsJsonObject();
+      java.util.List<String> keys = new java.util.ArrayList<>(root.keySet());
+      keys.remove("__metadata__");
+      keys.sort(java.util.Comparator.comparingLong(
+          (String k) -> root.getAsJsonObject(k).getAsJsonArray("data_offsets").get(0).getAsLong())
+          .reversed());
+      com.google.gson.JsonObject reordered = new com.google.gson.JsonObject();
+      for (String k : keys) {
+        reordered.add(k, root.get(k));
+      }
+      reordered.add("__metadata__", root.get("__metadata__"));
+      order.addAll(keys);
+      return new com.google.gson.GsonBuilder().disableHtmlEscaping().create().toJson(reordered);
+    });
+    assertTrue(order.size() > 2, "tensors: " + order);
+    try (Optimizer opt = Optimizers.adamW8bit().minQuantizedSize(0).build()) {
+      register(opt, params(5, SMALL));
+      opt.load(file);
+      assertArrayEquals(expected, TestStates.snapshot(opt));
+      assertEquals(1, opt.stepCount("w"));
+    }
+  }
+
+  /**
+   * The header must be strict JSON (CheckpointReader's javadoc): a lenient construct, here an
+   * unquoted member name, is refused even with a valid CRC.
+   */
+  @Test
+  void aHeaderThatIsOnlyLenientJsonIsRefused() throws IOException {
+    byte[] good = goodFile();
+    Path file = dir.resolve("lenient.safetensors");
+    Files.write(file, good);
+    editHeader(file, h -> {
+      assertTrue(h.contains("\"dtype\":"), h);
+      return h.replaceFirst("\"dtype\":", "dtype:");
+    });
+    try (Optimizer target = damagedTarget()) {
+      assertRefused(target, Files.readAllBytes(file), "not valid JSON");
+    }
+  }
+
+  /**
+   * An optimizer with no parameters writes a checkpoint that is all header (no data section);
+   * it loads into another such optimizer.
+   */
+  @Test
+  void aCheckpointWithNoTensorsLoads() throws IOException {
+    Path file = dir.resolve("empty.safetensors");
+    try (Optimizer opt = Optimizers.adamW8bit().build()) {
+      opt.save(file);
+    }
+    byte[] bytes = Files.readAllBytes(file);
+    long headerLength = ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+    assertEquals(bytes.length - 8, headerLength, "no data section");
+    try (Optimizer opt = Optimizers.adamW8bit().build()) {
+      opt.load(file);
+      assertEquals(0, opt.stateBytes());
+    }
+  }
+
+  /** Closing a reader unmaps the file: its tensors can no longer be read. */
+  @Test
+  void aClosedReaderNoLongerReads() throws IOException {
+    Path file = dir.resolve("closed.safetensors");
+    try (Optimizer opt = Optimizers.adamW32().build()) {
+      opt.register("w", new long[] {4}, new float[4]);
+      opt.step("w", new float[] {1, 2, 3, 4});
+      opt.save(file);
+    }
+    java.lang.foreign.MemorySegment target = java.lang.foreign.MemorySegment.ofArray(new float[4]);
+    CheckpointReader in = CheckpointReader.open(file);
+    in.readFloat32("w/m", new long[] {4}, target);
+    // m after one step from 0 is (1 - beta1) * g = 0.1 g
+    assertArrayEquals(new float[] {0.1f, 0.2f, 0.3f, 0.4f},
+        target.toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT), 1e-7f);
+    in.close();
+    assertThrows(IllegalStateException.class, () -> in.readFloat32("w/m", new long[] {4}, target));
+  }
+
+  /**
+   * Rewrites a checkpoint's header with {@code edit}, padded to 8 bytes again and with its
+   * header CRC32C recomputed, as a writer of such a header would have.
    */
   @Test
   void aNegativeSecondMomentOrScaleIsRefusedAndANegativeFirstMomentLoads() throws IOException {
