@@ -410,7 +410,9 @@ class CheckpointTest {
         // 252 characters: legal, and too long for a temporary name built from it.
         Path file = dir.resolve("x".repeat(240) + ".safetensors");
         Files.write(file, good);
-        var readable = java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--");
+        // Not a default for any usual umask (022: rw-r--r--, 077: rw-------, 002: rw-rw-r--), so
+        // the temporary file must have taken them from the file it replaces.
+        var readable = java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw----");
         Files.setPosixFilePermissions(file, readable);
         opt.save(file);
         assertTrue(!Files.exists(abandoned), "the dead writer's temporary file is gone");
@@ -537,6 +539,34 @@ class CheckpointTest {
         target.toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT), 1e-7f);
     in.close();
     assertThrows(IllegalStateException.class, () -> in.readFloat32("w/m", new long[] {4}, target));
+  }
+
+  /**
+   * docs/optimizers.md: 'lowbit.hyperparameters' records the learning rate (or which schedule),
+   * the betas, epsilon and weight decay, for the reader of the file (a load does not need them).
+   */
+  @Test
+  void theHyperparametersAreRecorded() throws IOException {
+    Path file = dir.resolve("hyper.safetensors");
+    try (Optimizer opt = Optimizers.adamW().learningRate(2e-3f).betas(0.8f, 0.99f)
+        .weightDecay(0.05f).build()) {
+      opt.save(file);
+    }
+    try (CheckpointReader in = CheckpointReader.open(file)) {
+      com.google.gson.JsonObject h = in.metadataObject("lowbit.hyperparameters");
+      assertEquals(2e-3f, h.get("learning_rate").getAsFloat());
+      assertEquals(0.8f, h.get("beta1").getAsFloat());
+      assertEquals(0.99f, h.get("beta2").getAsFloat());
+      assertEquals(1e-8f, h.get("epsilon").getAsFloat());
+      assertEquals(0.05f, h.get("weight_decay").getAsFloat());
+    }
+    try (Optimizer opt = Optimizers.adamW().learningRate(t -> 1e-3f / t).build()) {
+      opt.save(file);
+    }
+    try (CheckpointReader in = CheckpointReader.open(file)) {
+      String lr = in.metadataObject("lowbit.hyperparameters").get("learning_rate").getAsString();
+      assertTrue(lr.startsWith("schedule "), lr);
+    }
   }
 
   /**
