@@ -522,6 +522,34 @@ class CheckpointTest {
     }
   }
 
+  /**
+   * The reader's accessors: hasTensor, and readFloat32 of a tensor that does not start the data
+   * section (Adam's v after one step from 0 is (1 - beta2) g^2, with 1 - beta2 computed once in
+   * float as AdamScalars says), refusing a target of the wrong
+   * size with an IllegalArgumentException (a caller bug, not a damaged file).
+   */
+  @Test
+  void theReaderFindsTensorsByKeyAndChecksTheTargetSize() throws IOException {
+    Path file = dir.resolve("reader.safetensors");
+    try (Optimizer opt = Optimizers.adamW32().build()) {
+      opt.register("w", new long[] {4}, new float[4]);
+      opt.step("w", new float[] {1, 2, 3, 4});
+      opt.save(file);
+    }
+    try (CheckpointReader in = CheckpointReader.open(file)) {
+      assertTrue(in.hasTensor("w/m") && in.hasTensor("w/v"));
+      assertTrue(!in.hasTensor("w/x") && !in.hasTensor("w"));
+      java.lang.foreign.MemorySegment v = java.lang.foreign.MemorySegment.ofArray(new float[4]);
+      in.readFloat32("w/v", new long[] {4}, v);
+      float c = 1f - 0.999f;
+      float[] expected = {c * 1f, c * 4f, c * 9f, c * 16f};
+      assertArrayEquals(expected, v.toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT), 0f);
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> in.readFloat32(
+          "w/v", new long[] {4}, java.lang.foreign.MemorySegment.ofArray(new float[5])));
+      assertTrue(e.getMessage().contains("has 20 bytes, the tensor 16"), e.getMessage());
+    }
+  }
+
   /** Closing a reader unmaps the file: its tensors can no longer be read. */
   @Test
   void aClosedReaderNoLongerReads() throws IOException {
