@@ -598,6 +598,65 @@ class CheckpointTest {
   }
 
   /**
+   * A code beyond a short book's table (dynamic0-unsigned-8, the 8-bit second moment, has 255
+   * entries; de0-unsigned-4 has 15) cannot come from a quantizer: a checkpoint holding one, with
+   * valid CRCs, is refused at load rather than decoded past the table in a later step.
+   */
+  @Test
+  void aCodeOutsideAShortBooksTableIsRefusedAtLoad() throws IOException {
+    Path file = dir.resolve("codes.safetensors");
+    java.util.function.Supplier<Optimizer> eightBit =
+        () -> Optimizers.adamW8bit().minQuantizedSize(0).build();
+    java.util.function.Supplier<Optimizer> de0 = () -> Optimizers.adamW()
+        .stateFormats(Precision.FOUR_BIT.firstMoment(),
+            StateFormat.blockwise(dev.lowbit.quant.CodeBook.DE0_UNSIGNED_4, 128))
+        .minQuantizedSize(0).build();
+    // 8 bits: the byte is the code; 255 is one past the last entry (254).
+    // 4 bits: 15 in the low nibble (element 6) or in the high nibble (element 7).
+    Object[][] cases = {{eightBit, 3, 0xFF, "dynamic0-unsigned-8"},
+        {de0, 3, 0x0F, "de0-unsigned-4"}, {de0, 3, 0xF0, "de0-unsigned-4"}};
+    for (Object[] c : cases) {
+      @SuppressWarnings("unchecked")
+      java.util.function.Supplier<Optimizer> make = (java.util.function.Supplier<Optimizer>) c[0];
+      try (Optimizer opt = make.get()) {
+        register(opt, params(6, SMALL));
+        step(opt, 1);
+        opt.save(file);
+      }
+      setCodeByte(file, "w/v.codes", (Integer) c[1], (Integer) c[2]);
+      try (Optimizer target = make.get()) {
+        register(target, params(7, SMALL));
+        step(target, 2);
+        assertRefused(target, Files.readAllBytes(file),
+            "tensor 'w/v.codes': byte " + c[1] + " holds a code outside the " + c[3] + " table");
+      }
+    }
+  }
+
+  /** Overwrites one byte of a tensor and rewrites its CRC32C in the metadata, resealing the header. */
+  private static void setCodeByte(Path file, String key, int index, int value) throws IOException {
+    byte[] bytes = Files.readAllBytes(file);
+    int length = (int) ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getLong();
+    com.google.gson.JsonObject root = com.google.gson.JsonParser.parseString(
+        new String(bytes, 8, length, StandardCharsets.UTF_8)).getAsJsonObject();
+    com.google.gson.JsonArray offsets = root.getAsJsonObject(key).getAsJsonArray("data_offsets");
+    int begin = 8 + length + offsets.get(0).getAsInt();
+    int end = 8 + length + offsets.get(1).getAsInt();
+    java.util.zip.CRC32C before = new java.util.zip.CRC32C();
+    before.update(bytes, begin, end - begin);
+    bytes[begin + index] = (byte) value;
+    java.util.zip.CRC32C after = new java.util.zip.CRC32C();
+    after.update(bytes, begin, end - begin);
+    Files.write(file, bytes);
+    String oldEntry = key + "\\\":\\\"" + String.format("%08x", before.getValue());
+    String newEntry = key + "\\\":\\\"" + String.format("%08x", after.getValue());
+    editHeader(file, h -> {
+      assertTrue(h.contains(oldEntry), oldEntry + " not in " + h);
+      return h.replace(oldEntry, newEntry);
+    });
+  }
+
+  /**
    * Rewrites a checkpoint's header with {@code edit}, padded to 8 bytes again and with its
    * header CRC32C recomputed, as a writer of such a header would have.
    */
