@@ -633,6 +633,65 @@ class CheckpointTest {
     }
   }
 
+  /**
+   * docs/optimizers.md: 'lowbit.optimizer' is "adam", "adamw" or "sgd"; a load checks it, so a
+   * checkpoint of one kind is refused by another naming both. SGD records its hyperparameters too.
+   */
+  @Test
+  void theOptimizerKindIsRecordedAndChecked() throws IOException {
+    Path file = dir.resolve("kind.safetensors");
+    // Default learning rates: 1e-3 for Adam and AdamW, 0.01 for SGD (the builders' javadoc).
+    Object[][] kinds = {
+        {(java.util.function.Supplier<Optimizer>) () -> Optimizers.adamW().build(), "adamw", 1e-3f},
+        {(java.util.function.Supplier<Optimizer>) () -> Optimizers.adam().build(), "adam", 1e-3f},
+        {(java.util.function.Supplier<Optimizer>) () -> Optimizers.sgd().momentum(0.8f).build(), "sgd",
+            0.01f}};
+    for (int i = 0; i < kinds.length; i++) {
+      @SuppressWarnings("unchecked")
+      java.util.function.Supplier<Optimizer> make = (java.util.function.Supplier<Optimizer>) kinds[i][0];
+      try (Optimizer opt = make.get()) {
+        opt.save(file);
+      }
+      try (CheckpointReader in = CheckpointReader.open(file)) {
+        assertEquals(kinds[i][1], in.metadata("lowbit.optimizer"));
+        com.google.gson.JsonObject h = in.metadataObject("lowbit.hyperparameters");
+        assertEquals((float) kinds[i][2], h.get("learning_rate").getAsFloat());
+        if (kinds[i][1].equals("sgd")) {
+          assertEquals(0.8f, h.get("momentum").getAsFloat());
+        }
+      }
+      @SuppressWarnings("unchecked")
+      java.util.function.Supplier<Optimizer> other =
+          (java.util.function.Supplier<Optimizer>) kinds[(i + 1) % kinds.length][0];
+      try (Optimizer target = other.get()) {
+        assertRefused(target, Files.readAllBytes(file), "written by a '" + kinds[i][1]
+            + "' optimizer, this one is '" + kinds[(i + 1) % kinds.length][1] + "'");
+      }
+    }
+  }
+
+  /** A float32 state tensor holding NaN, even as its very first element, is refused at load. */
+  @Test
+  void aNonFiniteFloat32StateIsRefusedAtLoad() throws IOException {
+    Path file = dir.resolve("nan.safetensors");
+    for (int element : new int[] {0, 3}) {
+      try (Optimizer opt = Optimizers.adamW32().build()) {
+        opt.register("w", new long[] {4}, new float[4]);
+        opt.step("w", new float[] {1, 2, 3, 4});
+        opt.save(file);
+      }
+      int nan = Float.floatToRawIntBits(Float.NaN);
+      for (int b = 0; b < 4; b++) { // little-endian float32
+        setCodeByte(file, "w/m", 4 * element + b, (nan >>> (8 * b)) & 0xFF);
+      }
+      try (Optimizer target = Optimizers.adamW32().build()) {
+        target.register("w", new long[] {4}, new float[4]);
+        assertRefused(target, Files.readAllBytes(file), "tensor 'w/m': element " + element
+            + " is not finite");
+      }
+    }
+  }
+
   /** Overwrites one byte of a tensor and rewrites its CRC32C in the metadata, resealing the header. */
   private static void setCodeByte(Path file, String key, int index, int value) throws IOException {
     byte[] bytes = Files.readAllBytes(file);
