@@ -49,6 +49,21 @@ public final class CheckpointEdits {
    */
   public static void overwriteFloat(Path file, String key, int index, float value)
       throws IOException {
+    byte[] le = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(value).array();
+    overwrite(file, key, 4 * index, le);
+  }
+
+  /**
+   * Overwrites byte {@code index} of tensor {@code key} with {@code value} and recomputes the
+   * tensor's and the header's CRC32C.
+   */
+  public static void overwriteByte(Path file, String key, int index, int value)
+      throws IOException {
+    overwrite(file, key, index, new byte[] {(byte) value});
+  }
+
+  private static void overwrite(Path file, String key, int offset, byte[] value)
+      throws IOException {
     byte[] bytes = Files.readAllBytes(file);
     ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
     int headerLength = (int) buf.getLong(0);
@@ -58,7 +73,7 @@ public final class CheckpointEdits {
     int begin = 8 + headerLength + offsets.get(0).getAsInt();
     int end = 8 + headerLength + offsets.get(1).getAsInt();
     String before = crcHex(bytes, begin, end);
-    buf.putFloat(begin + 4 * index, value);
+    System.arraycopy(value, 0, bytes, begin + offset, value.length);
     String after = crcHex(bytes, begin, end);
     // The CRC map is a JSON string inside the metadata: its quotes are escaped.
     String entry = "\\\"" + key + "\\\":\\\"";

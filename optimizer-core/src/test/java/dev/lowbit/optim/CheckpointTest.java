@@ -442,10 +442,6 @@ class CheckpointTest {
   }
 
   /**
-   * A float state that the optimizer only ever makes non-negative (Adam's v, every block scale,
-   * rank-1 maximum and factorized statistic) but that a file holds negative, with valid CRCs, is
-   * refused naming the tensor: loaded, it would give the square root of a negative v, NaN in
-   * every weight it touches. A negative first moment is legal and loads.
    * safetensors does not order a header's entries: a header listing its tensors in another order
    * than their data offsets (as a JSON map may) loads, and gives the same state.
    */
@@ -461,7 +457,7 @@ class CheckpointTest {
       expected = TestStates.snapshot(opt);
     }
     java.util.List<String> order = new java.util.ArrayList<>();
-    editHeader(file, h -> {
+    CheckpointEdits.editHeader(file, h -> {
       com.google.gson.JsonObject root = com.google.gson.JsonParser.parseString(h).getAsJsonObject();
       java.util.List<String> keys = new java.util.ArrayList<>(root.keySet());
       keys.remove("__metadata__");
@@ -494,7 +490,7 @@ class CheckpointTest {
     byte[] good = goodFile();
     Path file = dir.resolve("lenient.safetensors");
     Files.write(file, good);
-    editHeader(file, h -> {
+    CheckpointEdits.editHeader(file, h -> {
       assertTrue(h.contains("\"dtype\":"), h);
       return h.replaceFirst("\"dtype\":", "dtype:");
     });
@@ -623,7 +619,7 @@ class CheckpointTest {
         step(opt, 1);
         opt.save(file);
       }
-      setCodeByte(file, "w/v.codes", (Integer) c[1], (Integer) c[2]);
+      CheckpointEdits.overwriteByte(file, "w/v.codes", (Integer) c[1], (Integer) c[2]);
       try (Optimizer target = make.get()) {
         register(target, params(7, SMALL));
         step(target, 2);
@@ -682,7 +678,7 @@ class CheckpointTest {
       }
       int nan = Float.floatToRawIntBits(Float.NaN);
       for (int b = 0; b < 4; b++) { // little-endian float32
-        setCodeByte(file, "w/m", 4 * element + b, (nan >>> (8 * b)) & 0xFF);
+        CheckpointEdits.overwriteByte(file, "w/m", 4 * element + b, (nan >>> (8 * b)) & 0xFF);
       }
       try (Optimizer target = Optimizers.adamW32().build()) {
         target.register("w", new long[] {4}, new float[4]);
@@ -692,32 +688,11 @@ class CheckpointTest {
     }
   }
 
-  /** Overwrites one byte of a tensor and rewrites its CRC32C in the metadata, resealing the header. */
-  private static void setCodeByte(Path file, String key, int index, int value) throws IOException {
-    byte[] bytes = Files.readAllBytes(file);
-    int length = (int) ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getLong();
-    com.google.gson.JsonObject root = com.google.gson.JsonParser.parseString(
-        new String(bytes, 8, length, StandardCharsets.UTF_8)).getAsJsonObject();
-    com.google.gson.JsonArray offsets = root.getAsJsonObject(key).getAsJsonArray("data_offsets");
-    int begin = 8 + length + offsets.get(0).getAsInt();
-    int end = 8 + length + offsets.get(1).getAsInt();
-    java.util.zip.CRC32C before = new java.util.zip.CRC32C();
-    before.update(bytes, begin, end - begin);
-    bytes[begin + index] = (byte) value;
-    java.util.zip.CRC32C after = new java.util.zip.CRC32C();
-    after.update(bytes, begin, end - begin);
-    Files.write(file, bytes);
-    String oldEntry = key + "\\\":\\\"" + String.format("%08x", before.getValue());
-    String newEntry = key + "\\\":\\\"" + String.format("%08x", after.getValue());
-    editHeader(file, h -> {
-      assertTrue(h.contains(oldEntry), oldEntry + " not in " + h);
-      return h.replace(oldEntry, newEntry);
-    });
-  }
-
   /**
-   * Rewrites a checkpoint's header with {@code edit}, padded to 8 bytes again and with its
-   * header CRC32C recomputed, as a writer of such a header would have.
+   * A float state that the optimizer only ever makes non-negative (Adam's v, every block scale,
+   * rank-1 maximum and factorized statistic) but that a file holds negative, with valid CRCs, is
+   * refused naming the tensor: loaded, it would give the square root of a negative v, NaN in
+   * every weight it touches. A negative first moment is legal and loads.
    */
   @Test
   void aNegativeSecondMomentOrScaleIsRefusedAndANegativeFirstMomentLoads() throws IOException {
