@@ -13,7 +13,55 @@ final class Rank1Maxima {
   private Rank1Maxima() {}
 
   /** The new scales of a rank-1 moment. */
-  record Scales(float[] rows, float[] cols) {}
+  record Scales(float[] rows, float[] cols) {
+
+    /**
+     * The scales a step encodes with and stores: these for a matrix; for a tensor of rank above
+     * 2 ({@code rowDims} not null) the row maxima become row scales as {@link Rank1Moment} says,
+     * the min over the leading dimensions of their max vectors.
+     *
+     * @param rowDims the moment's leading dimensions, or null
+     * @return the scales to use
+     */
+    Scales forRowDims(long[] rowDims) {
+      if (rowDims == null || rowDims.length <= 1) {
+        return this; // one leading dimension: the max vector is the row maxima themselves
+      }
+      int k = rowDims.length;
+      float[][] dimMax = new float[k][];
+      for (int d = 0; d < k; d++) {
+        dimMax[d] = new float[Math.toIntExact(rowDims[d])];
+      }
+      int[] index = new int[k];
+      for (float rowMax : rows) {
+        for (int d = 0; d < k; d++) {
+          dimMax[d][index[d]] = Math.max(dimMax[d][index[d]], rowMax);
+        }
+        advance(index, rowDims);
+      }
+      float[] scales = new float[rows.length];
+      java.util.Arrays.fill(index, 0);
+      for (int row = 0; row < scales.length; row++) {
+        float scale = Float.POSITIVE_INFINITY;
+        for (int d = 0; d < k; d++) {
+          scale = Math.min(scale, dimMax[d][index[d]]);
+        }
+        scales[row] = scale;
+        advance(index, rowDims);
+      }
+      return new Scales(scales, cols);
+    }
+
+    /** Row-major odometer over {@code dims}. */
+    private static void advance(int[] index, long[] dims) {
+      for (int d = index.length - 1; d >= 0; d--) {
+        if (++index[d] < dims[d]) {
+          return;
+        }
+        index[d] = 0;
+      }
+    }
+  }
 
   /**
    * Computes {@code max_j |v_new(i, j)|} per row and {@code max_i |v_new(i, j)|} per column.
@@ -63,6 +111,6 @@ final class Rank1Maxima {
             }
           }
         });
-    return new Scales(rowMax, colMax);
+    return new Scales(rowMax, colMax).forRowDims(v.rowDims());
   }
 }

@@ -15,9 +15,16 @@ import java.util.Objects;
  * {@code colScales[j]} the new {@code max_i |x_ij|}, computed from the new values before they are
  * quantized: an Adam step computes every new value twice, once (pass 1) to find the new maxima
  * and once (pass 2, with the same float operations) to update and encode with them; decoding uses
- * the old scales. (For tensors of rank above 2 the optimizer views the tensor as
- * {@code (prod of leading dims) x last dim}, passes per-row scales it derives from its per-dim
- * statistics, and folds the returned row maxima back into them.)
+ * the old scales.
+ *
+ * <p>A tensor of rank above 2 is viewed as {@code (prod of leading dims) x last dim}, with
+ * {@code rowDims} its leading dimensions. Its state keeps one max vector per dimension, and the
+ * scale of element {@code (i0, ..., j)} is the min over all of them; so a row's scale is the min
+ * over the leading dimensions' vectors ({@code rowScales} passed in), and a step encodes with
+ * the new such scales: each leading dimension's new max vector is the max of the new row maxima
+ * sharing its index, and a row's new scale their min (at most its own maximum's true bound, never
+ * below the row maximum). After the step {@code rowScales} holds those row scales; folding them
+ * back into per-dimension maxima gives the new max vectors exactly.
  *
  * @param book the code book (4 or 8 bits, packed as in {@link MomentState})
  * @param rows rows of the view
@@ -25,11 +32,31 @@ import java.util.Objects;
  * @param codes the packed codes, {@code rows * cols} of them
  * @param rowScales {@code rows} floats
  * @param colScales {@code cols} floats
+ * @param rowDims null for a matrix; for a tensor of rank above 2 its leading dimensions, whose
+ *     product is {@code rows}
  */
 public record Rank1Moment(
     CodeBook book, long rows, long cols, MemorySegment codes, MemorySegment rowScales,
-    MemorySegment colScales)
+    MemorySegment colScales, long[] rowDims)
     implements MomentState {
+
+  /**
+   * A rank-1 moment of a matrix ({@code rowDims} null).
+   *
+   * @param book the code book
+   * @param rows rows, {@code >= 0}
+   * @param cols columns, {@code >= 0}
+   * @param codes the packed codes
+   * @param rowScales the row scales
+   * @param colScales the column scales
+   * @throws IllegalArgumentException if {@code rows} or {@code cols} is negative or
+   *     {@code rows * cols} overflows a long
+   */
+  public Rank1Moment(
+      CodeBook book, long rows, long cols, MemorySegment codes, MemorySegment rowScales,
+      MemorySegment colScales) {
+    this(book, rows, cols, codes, rowScales, colScales, null);
+  }
 
   /**
    * Checks the dimensions and that no component is null. The segment sizes are checked by the
@@ -41,8 +68,10 @@ public record Rank1Moment(
    * @param codes the packed codes
    * @param rowScales the row scales
    * @param colScales the column scales
-   * @throws IllegalArgumentException if {@code rows} or {@code cols} is negative or
-   *     {@code rows * cols} overflows a long
+   * @param rowDims null, or the leading dimensions (copied), whose product must be {@code rows}
+   * @throws IllegalArgumentException if {@code rows} or {@code cols} is negative,
+   *     {@code rows * cols} overflows a long, or {@code rowDims} does not multiply to
+   *     {@code rows}
    */
   public Rank1Moment {
     Objects.requireNonNull(book, "book");
@@ -50,5 +79,42 @@ public record Rank1Moment(
     Objects.requireNonNull(rowScales, "rowScales");
     Objects.requireNonNull(colScales, "colScales");
     Dimensions.check(new String[] {"rows", "cols"}, rows, cols);
+    if (rowDims != null) {
+      rowDims = rowDims.clone();
+      if (!multipliesTo(rowDims, rows)) {
+        throw new IllegalArgumentException(
+            "rowDims " + java.util.Arrays.toString(rowDims) + " do not multiply to rows " + rows);
+      }
+    }
+  }
+
+  /** Whether the non-negative {@code dims} multiply to {@code product} without overflow. */
+  private static boolean multipliesTo(long[] dims, long product) {
+    long p = 1;
+    boolean overflow = false;
+    for (long d : dims) {
+      if (d < 0) {
+        return false;
+      }
+      if (d == 0) {
+        return product == 0;
+      }
+      try {
+        p = Math.multiplyExact(p, d);
+      } catch (ArithmeticException e) {
+        overflow = true;
+      }
+    }
+    return !overflow && p == product;
+  }
+
+  /**
+   * The leading dimensions of a tensor of rank above 2, or null for a matrix.
+   *
+   * @return a copy, or null
+   */
+  @Override
+  public long[] rowDims() {
+    return rowDims == null ? null : rowDims.clone();
   }
 }

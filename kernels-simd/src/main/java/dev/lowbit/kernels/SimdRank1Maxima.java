@@ -70,7 +70,7 @@ final class SimdRank1Maxima {
             }
           }
         });
-    return new Rank1Maxima.Scales(toFloats(rowMax), toFloats(colMax));
+    return new Rank1Maxima.Scales(toFloats(rowMax), toFloats(colMax)).forRowDims(v.rowDims());
   }
 
   /** Folds {@code |vs[k]|} of elements {@code start + k} into the row and column maxima. */

@@ -1,6 +1,8 @@
 package dev.lowbit.kernels;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lowbit.kernels.SimdTestCase.Fill;
 import dev.lowbit.kernels.SimdTestCase.Spec;
@@ -278,6 +280,78 @@ class SimdKernelsEqualityTest {
             org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, call)
                 .getMessage(), "length " + length);
       }
+    }
+  }
+
+  /**
+   * A rank-1 second moment of a rank-3 tensor (4 x 6 x 300, rows wider than a chunk): the SIMD
+   * kernels write the scalar reference's codes and scales, the row scales are the min over the
+   * leading dimensions of their max vectors, and never below a row's own new maximum.
+   */
+  @ParameterizedTest(name = "{0} bits, threads {1}")
+  @org.junit.jupiter.params.provider.CsvSource({"512, 1", "512, 2", "256, 1", "128, 2"})
+  void aRankThreeRankOneMomentEncodesLikeTheReference(int bits, int threads) {
+    long[] dims = {4, 6};
+    int rows = 24;
+    int cols = 300;
+    int n = rows * cols;
+    SplittableRandom random = new SplittableRandom(bits + threads);
+    float[] param = new float[n];
+    float[] grad = new float[n];
+    byte[] codes = new byte[n / 2];
+    float[] rowScales = new float[rows];
+    float[] colScales = new float[cols];
+    for (int i = 0; i < n; i++) {
+      param[i] = (float) random.nextGaussian();
+      grad[i] = (float) (random.nextGaussian() * Math.exp(2 * random.nextGaussian()) * 1e-2);
+    }
+    random.nextBytes(codes);
+    for (int r = 0; r < rows; r++) {
+      rowScales[r] = (float) (random.nextDouble() * 1e-4);
+    }
+    for (int c = 0; c < cols; c++) {
+      colScales[c] = (float) (random.nextDouble() * 1e-4);
+    }
+    Rank1Moment[] v = new Rank1Moment[2];
+    float[][] p = new float[2][];
+    for (int k = 0; k < 2; k++) {
+      p[k] = param.clone();
+      v[k] = new Rank1Moment(CodeBook.LINEAR_4, rows, cols, MemorySegment.ofArray(codes.clone()),
+          MemorySegment.ofArray(rowScales.clone()), MemorySegment.ofArray(colScales.clone()), dims);
+    }
+    Fp32Moment[] m = {new Fp32Moment(MemorySegment.ofArray(new float[n])),
+        new Fp32Moment(MemorySegment.ofArray(new float[n]))};
+    AdamScalars s = ADAM.get(0);
+    new ScalarKernels().adam(s, MemorySegment.ofArray(p[0]), MemorySegment.ofArray(grad), n,
+        m[0], v[0], threads);
+    new SimdKernels(bits).adam(s, MemorySegment.ofArray(p[1]), MemorySegment.ofArray(grad), n,
+        m[1], v[1], threads);
+    assertArrayEquals(p[0], p[1]);
+    assertArrayEquals(v[0].codes().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE),
+        v[1].codes().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+    float[] rowsOut = v[1].rowScales().toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT);
+    assertArrayEquals(v[0].rowScales().toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT), rowsOut);
+    assertArrayEquals(v[0].colScales().toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT),
+        v[1].colScales().toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT));
+    // The row scales follow the rule: min over the leading dims of their max vectors.
+    float[] max0 = new float[4];
+    float[] max1 = new float[6];
+    float[] rowMax = new float[rows];
+    for (int r = 0; r < rows; r++) {
+      for (int c = 0; c < cols; c++) {
+        int i = r * cols + c;
+        float old = CodeBook.LINEAR_4.value(
+            (codes[i / 2] >>> (4 * (i % 2))) & 0xf) * Math.min(rowScales[r], colScales[c]);
+        float g = ScalarKernels.adamGrad(s, grad[i], param[i]);
+        rowMax[r] = Math.max(rowMax[r],
+            Math.abs(ScalarKernels.secondMoment(s.beta2(), 1f - s.beta2(), old, g)));
+      }
+      max0[r / 6] = Math.max(max0[r / 6], rowMax[r]);
+      max1[r % 6] = Math.max(max1[r % 6], rowMax[r]);
+    }
+    for (int r = 0; r < rows; r++) {
+      assertEquals(Math.min(max0[r / 6], max1[r % 6]), rowsOut[r], "row " + r);
+      assertTrue(rowsOut[r] >= rowMax[r], "row " + r);
     }
   }
 

@@ -19,8 +19,9 @@ import java.util.List;
  * <p>Rank-1 state of a tensor of rank k above 2 keeps one max vector per dimension (the max over
  * all other dimensions). The kernel sees a (product of the leading dims) x (last dim) matrix:
  * {@link #beginStep()} derives the per-row scales (min over the leading dims' vectors) into a
- * workspace that lives only for that step, and {@link #endStep(MomentState)} folds the returned
- * row maxima back into those vectors. The workspace is not state: it is not kept between steps,
+ * workspace that lives only for that step and passes the leading dims, so that the kernel encodes
+ * with the new scales of the same rule ({@link Rank1Moment}), and {@link #endStep(MomentState)}
+ * folds the returned row scales back into those vectors. The workspace is not state: it is not kept between steps,
  * not counted in {@link #bytes()} and not checkpointed.
  */
 final class Moment {
@@ -179,12 +180,15 @@ final class Moment {
       rowScales.setAtIndex(ValueLayout.JAVA_FLOAT, row, s);
       advance(index);
     }
-    return new Rank1Moment(r.book(), rows, r.cols(), r.codes(), rowScales, r.colScales());
+    return new Rank1Moment(
+        r.book(), rows, r.cols(), r.codes(), rowScales, r.colScales(),
+        java.util.Arrays.copyOf(shape, shape.length - 1));
   }
 
   /**
    * After a successful kernel call: for rank-1 state above rank 2, the leading dimensions' max
-   * vectors from the row maxima the kernel returned in the step view's row scales.
+   * vectors from the row scales the kernel returned in the step view (the max over the rows
+   * sharing an index, which gives back the max vectors the kernel derived them from).
    *
    * @param stepView the view {@link #beginStep()} returned for this step
    */

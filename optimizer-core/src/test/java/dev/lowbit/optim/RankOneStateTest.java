@@ -31,6 +31,11 @@ class RankOneStateTest {
     checkOneStep(new long[] {12, 5});
   }
 
+  @Test
+  void aRankThreeTensorStoresTheReferenceRankOneQuantizationOfV() throws IOException {
+    checkOneStep(new long[] {3, 4, 5});
+  }
+
   private void checkOneStep(long[] shape) throws IOException {
     int n = 1;
     for (long d : shape) {
