@@ -271,7 +271,7 @@ final class SimdTestCase {
       Codes.write(seg, book.bits(), i, zeroCode ? zero : random.nextInt(book.size()));
     }
     if (book.bits() == 4 && (length & 1) == 1) {
-      // The padding nibble must survive a step untouched.
+      // A non-zero padding nibble (a file written elsewhere): both kernels must write it as 0.
       int last = seg.get(ValueLayout.JAVA_BYTE, bytes - 1) & 0x0F;
       seg.set(ValueLayout.JAVA_BYTE, bytes - 1, (byte) (last | 0xA0));
     }
