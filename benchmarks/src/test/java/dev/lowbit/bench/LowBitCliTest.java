@@ -4,10 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 /**
  * Every bad-input report of {@code lowbit} has one form, whether picocli or the subcommand
@@ -15,35 +12,27 @@ import picocli.CommandLine;
  */
 class LowBitCliTest {
 
-  private record Run(int status, String out, String err) {}
-
-  private static Run run(String... args) {
-    CommandLine cli = LowBitCli.commandLine();
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    cli.setOut(new PrintWriter(out));
-    cli.setErr(new PrintWriter(err));
-    int status = cli.execute(args);
-    return new Run(status, out.toString(), err.toString());
+  private static CliRun run(String... args) {
+    return CliRun.of(args);
   }
 
   @Test
   void anOptionPicocliRefusesIsReportedAsTheCommandsOwnErrorsAre() {
-    Run picocli = run("compare", "--model", "nosuch");
+    CliRun picocli = run("compare", "--model", "nosuch");
     assertEquals(2, picocli.status());
     assertTrue(picocli.err().startsWith(
         "lowbit compare: error: Invalid value for option '--model'"), picocli.err());
     assertTrue(picocli.err().endsWith("Try 'lowbit compare --help'.\n"), picocli.err());
     assertFalse(picocli.err().contains("Usage:"), "the whole usage text: " + picocli.err());
 
-    Run own = run("compare", "--epochs", "0");
+    CliRun own = run("compare", "--epochs", "0");
     assertEquals(2, own.status());
     assertEquals("lowbit compare: error: --epochs must be at least 1, got 0\n", own.err());
   }
 
   @Test
   void anUnknownOptionGetsTheHintAndSuggestions() {
-    Run run = run("memory", "--jsn");
+    CliRun run = run("memory", "--jsn");
     assertEquals(2, run.status());
     assertTrue(run.err().startsWith("lowbit memory: error: Unknown option: '--jsn'"), run.err());
     assertTrue(run.err().contains("--json"), "no suggestion: " + run.err());

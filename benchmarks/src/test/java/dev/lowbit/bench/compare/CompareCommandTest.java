@@ -6,11 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.lowbit.bench.LowBitCli;
+import dev.lowbit.bench.CliRun;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import java.util.List;
 import javax.imageio.ImageIO;
@@ -25,16 +23,8 @@ class CompareCommandTest {
 
   @TempDir Path dir;
 
-  private record Run(int status, String out, String err) {}
-
-  private static Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    var cli = LowBitCli.commandLine();
-    cli.setOut(new PrintWriter(out, true));
-    cli.setErr(new PrintWriter(err, true));
-    int status = cli.execute(args);
-    return new Run(status, out.toString(), err.toString());
+  private static CliRun run(String... args) {
+    return CliRun.of(args);
   }
 
   /** DJL's own Adam and LowBit's 4-bit AdamW through the DJL adapter. */
@@ -46,7 +36,7 @@ class CompareCommandTest {
   void jsonReportHasOneRowPerOptimizerAndAccuracyFarAboveChance() throws IOException {
     List<String> names = twoOptimizers();
     Path chart = dir.resolve("sub/chart.png");
-    Run run =
+    CliRun run =
         run(
             "compare",
             "--sample",
@@ -101,7 +91,7 @@ class CompareCommandTest {
 
   @Test
   void tableHasTheDocumentedColumns() {
-    Run run =
+    CliRun run =
         run(
             "compare",
             "--sample",
@@ -135,7 +125,7 @@ class CompareCommandTest {
 
   @Test
   void firstSeedShiftsTheSeedsAndIsChecked() {
-    Run run =
+    CliRun run =
         run(
             "compare", "--sample", "--train-limit", "256", "--test-limit", "100",
             "--batch-size", "64", "--optimizers", "adamw32", "--seeds", "2", "--first-seed", "3",
@@ -145,14 +135,14 @@ class CompareCommandTest {
         .getAsJsonObject("settings");
     assertEquals("[3,4]", settings.get("seeds").toString());
 
-    Run bad = run("compare", "--sample", "--first-seed", "0", "--no-chart");
+    CliRun bad = run("compare", "--sample", "--first-seed", "0", "--no-chart");
     assertEquals(2, bad.status());
     assertTrue(bad.err().contains("--first-seed must be at least 1"), bad.err());
   }
 
   @Test
   void unknownOptimizerIsNamed() {
-    Run run = run("compare", "--sample", "--optimizers", "djl-adam,adamw3bit", "--no-chart");
+    CliRun run = run("compare", "--sample", "--optimizers", "djl-adam,adamw3bit", "--no-chart");
     assertEquals(2, run.status());
     assertTrue(run.err().contains("unknown optimizer 'adamw3bit'"), run.err());
     assertTrue(run.err().contains("djl-adam"), run.err());
@@ -161,7 +151,7 @@ class CompareCommandTest {
   @Test
   void unwritableChartIsRefusedBeforeTraining() throws IOException {
     // A directory, and a path under a regular file: refused at once (no training: no table).
-    Run run = run("compare", "--sample", "--chart", dir.toString());
+    CliRun run = run("compare", "--sample", "--chart", dir.toString());
     assertEquals(2, run.status(), run.err());
     assertEquals("lowbit compare: error: --chart " + dir + ": is a directory\n", run.err());
     assertEquals("", run.out());
@@ -179,7 +169,7 @@ class CompareCommandTest {
   @Test
   void epochsWhoseStepsCannotBeTimedAreRefused() {
     // 2^31 - 1 epochs of 4 steps: was a NegativeArraySizeException (new long[(int) steps])
-    Run run =
+    CliRun run =
         run("compare", "--sample", "--train-limit", "512", "--epochs",
             Integer.toString(Integer.MAX_VALUE), "--no-chart");
     assertEquals(2, run.status(), run.err());
@@ -192,7 +182,7 @@ class CompareCommandTest {
 
   @Test
   void lastSeedMayBeIntegerMaxValue() {
-    Run run =
+    CliRun run =
         run("compare", "--sample", "--train-limit", "256", "--test-limit", "100", "--optimizers",
             "adamw32", "--first-seed", "2147483646", "--seeds", "2", "--json", "--no-chart");
     assertEquals(0, run.status(), run.err());
@@ -208,7 +198,7 @@ class CompareCommandTest {
   @Test
   void damagedDataDirectoryIsNamed() throws IOException {
     java.nio.file.Files.write(dir.resolve("train-images-idx3-ubyte"), new byte[] {0, 0, 8, 3, 0});
-    Run run = run("compare", "--data", dir.toString(), "--no-chart");
+    CliRun run = run("compare", "--data", dir.toString(), "--no-chart");
     assertEquals(2, run.status());
     assertTrue(run.err().contains(dir.resolve("train-images-idx3-ubyte").toString()), run.err());
     assertTrue(run.err().contains("truncated header"), run.err());

@@ -7,34 +7,23 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.lowbit.bench.LowBitCli;
-import java.io.PrintWriter;
-import java.io.StringWriter;
+import dev.lowbit.bench.CliRun;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 /** Runs {@code lowbit quant-error} in process on small shapes and checks what it prints. */
 class QuantErrorCommandTest {
   private static final String SMALL = "--shapes=256x128,96x300,4099";
 
-  private record Run(int status, String out, String err) {}
-
-  private static Run run(String... args) {
-    CommandLine cli = LowBitCli.commandLine();
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    cli.setOut(new PrintWriter(out));
-    cli.setErr(new PrintWriter(err));
-    int status = cli.execute(args);
-    return new Run(status, out.toString(), err.toString());
+  private static CliRun run(String... args) {
+    return CliRun.of(args);
   }
 
   @Test
   void jsonIsOneObjectWithEverySchemeAndTheZeroPointProblemShows() {
-    Run run = run("quant-error", "--json", SMALL, "--steps=5");
+    CliRun run = run("quant-error", "--json", SMALL, "--steps=5");
     assertEquals(0, run.status(), run.err());
     JsonObject root = JsonParser.parseString(run.out()).getAsJsonObject();
     assertEquals(Set.of("schemes"), root.keySet());
@@ -59,7 +48,7 @@ class QuantErrorCommandTest {
 
   @Test
   void tableHasAHeaderAndOneLinePerScheme() {
-    Run run = run("quant-error", SMALL, "--steps=2", "--seed=4");
+    CliRun run = run("quant-error", SMALL, "--steps=2", "--seed=4");
     assertEquals(0, run.status(), run.err());
     String[] lines = run.out().strip().split("\n");
     assertTrue(lines[0].contains("2 steps, seed 4, shapes 256x128, 96x300, 4099"), lines[0]);
@@ -76,14 +65,14 @@ class QuantErrorCommandTest {
 
   @Test
   void badShapeIsAUsageError() {
-    Run run = run("quant-error", "--shapes=12xq");
+    CliRun run = run("quant-error", "--shapes=12xq");
     assertEquals(2, run.status());
     assertTrue(run.err().contains("'12xq'"), run.err());
   }
 
   @Test
   void trailingSeparatorOverflowingAndTooLargeShapesAreUsageErrors() {
-    Run run = run("quant-error", "--shapes=1024x");
+    CliRun run = run("quant-error", "--shapes=1024x");
     assertEquals(2, run.status(), run.err());
     assertTrue(run.err().contains("--shapes: '1024x' is not a shape"), run.err());
     // rows * cols overflows a long: was a NegativeArraySizeException
@@ -99,7 +88,7 @@ class QuantErrorCommandTest {
 
   @Test
   void helpWorks() {
-    Run run = run("quant-error", "--help");
+    CliRun run = run("quant-error", "--help");
     assertEquals(0, run.status());
     assertTrue(run.out().contains("--json") && run.out().contains("--shapes"), run.out());
   }
