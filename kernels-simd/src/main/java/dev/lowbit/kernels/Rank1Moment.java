@@ -22,9 +22,9 @@ import java.util.Objects;
  * scale of element {@code (i0, ..., j)} is the min over all of them; so a row's scale is the min
  * over the leading dimensions' vectors ({@code rowScales} passed in), and a step encodes with
  * the new such scales: each leading dimension's new max vector is the max of the new row maxima
- * sharing its index, and a row's new scale their min (at most its own maximum's true bound, never
- * below the row maximum). After the step {@code rowScales} holds those row scales; folding them
- * back into per-dimension maxima gives the new max vectors exactly.
+ * sharing its index, and a row's new scale is the min of its entries in those vectors (never
+ * below the row's own maximum). After the step {@code rowScales} holds those row scales, not the
+ * row maxima; folding them back into per-dimension maxima gives the new max vectors exactly.
  *
  * @param book the code book (4 or 8 bits, packed as in {@link MomentState})
  * @param rows rows of the view
