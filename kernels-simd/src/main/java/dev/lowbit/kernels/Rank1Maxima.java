@@ -64,7 +64,9 @@ final class Rank1Maxima {
   }
 
   /**
-   * Computes {@code max_j |v_new(i, j)|} per row and {@code max_i |v_new(i, j)|} per column.
+   * Computes {@code max_j |v_new(i, j)|} per row and {@code max_i |v_new(i, j)|} per column;
+   * for a tensor of rank above 2 the rows are then turned into the row scales its rule gives
+   * ({@link Scales#forRowDims}).
    *
    * @param s the step's scalars
    * @param param the parameter (read only here)

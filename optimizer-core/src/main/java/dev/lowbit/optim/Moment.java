@@ -21,8 +21,8 @@ import java.util.List;
  * {@link #beginStep()} derives the per-row scales (min over the leading dims' vectors) into a
  * workspace that lives only for that step and passes the leading dims, so that the kernel encodes
  * with the new scales of the same rule ({@link Rank1Moment}), and {@link #endStep(MomentState)}
- * folds the returned row scales back into those vectors. The workspace is not state: it is not kept between steps,
- * not counted in {@link #bytes()} and not checkpointed.
+ * folds the returned row scales back into those vectors. The workspace is not state: it is not
+ * kept between steps, not counted in {@link #bytes()} and not checkpointed.
  */
 final class Moment {
 
