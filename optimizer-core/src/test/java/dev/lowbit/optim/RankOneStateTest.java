@@ -17,10 +17,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The 4-bit second moment (Rank-1 / Linear-4) as docs/algorithms.md section 2 defines it, for a
  * matrix and for a tensor of rank above 2: "take the max over all other dimensions per dimension
- * and the elementwise min across dimensions". After one step from zero state v is exactly
- * (1 - beta2) g^2 (1 - beta2 computed once in float), so the stored codes and max vectors must be
- * what quant-blockwise's Rank1Quantizer (the reference for that rule, pinned by its LayoutTest)
- * makes of it.
+ * and the elementwise min across dimensions". Step by step, the stored codes and max vectors
+ * must be what quant-blockwise's Rank1Quantizer (the reference for that rule, pinned by its
+ * LayoutTest) makes of the new v computed from the decoded old one.
  */
 class RankOneStateTest {
 
@@ -28,44 +27,59 @@ class RankOneStateTest {
 
   @Test
   void aMatrixStoresTheReferenceRankOneQuantizationOfV() throws IOException {
-    checkOneStep(new long[] {12, 5});
+    checkThreeSteps(new long[] {12, 5});
   }
 
   @Test
   void aRankThreeTensorStoresTheReferenceRankOneQuantizationOfV() throws IOException {
-    checkOneStep(new long[] {3, 4, 5});
+    checkThreeSteps(new long[] {3, 4, 5});
   }
 
-  private void checkOneStep(long[] shape) throws IOException {
+  /**
+   * Three steps: after step 1 v is (1 - beta2) g^2; after each later step it is
+   * beta2 * decode(stored) + (1 - beta2) g^2 (the kernels' float operations), and the stored codes
+   * and max vectors must be the reference quantization of that, so a step encodes with the scales
+   * the next one decodes with.
+   */
+  private void checkThreeSteps(long[] shape) throws IOException {
     int n = 1;
-    for (long d : shape) {
-      n *= (int) d;
-    }
-    SplittableRandom rnd = new SplittableRandom(21);
-    float[] g = new float[n];
-    for (int i = 0; i < n; i++) {
-      g[i] = (float) (rnd.nextGaussian() * Math.exp(rnd.nextGaussian()));
-    }
-    float c = 1f - 0.999f;
-    float[] v = new float[n];
-    for (int i = 0; i < n; i++) {
-      v[i] = c * (g[i] * g[i]);
-    }
-    byte[] codes = new byte[(int) PackedCodes.byteSize(4, n)];
     int scaleCount = 0;
     for (long d : shape) {
+      n *= (int) d;
       scaleCount += (int) d;
     }
+    SplittableRandom rnd = new SplittableRandom(21);
+    float beta2 = 0.999f;
+    float c = 1f - beta2;
+    float[] v = new float[n];
+    byte[] codes = new byte[(int) PackedCodes.byteSize(4, n)];
     float[] scales = new float[scaleCount];
-    Rank1Quantizer.quantize(CodeBook.LINEAR_4, shape, MemorySegment.ofArray(v),
-        MemorySegment.ofArray(codes), MemorySegment.ofArray(scales), Rounding.NEAREST);
-
     Path file = dir.resolve("v.safetensors");
     try (Optimizer opt = Optimizers.adamW4bit().minQuantizedSize(0).build()) {
       opt.register("w", shape, new float[n]);
-      opt.step("w", g);
-      opt.save(file);
+      for (int step = 1; step <= 3; step++) {
+        float[] g = new float[n];
+        for (int i = 0; i < n; i++) {
+          g[i] = (float) (rnd.nextGaussian() * Math.exp(rnd.nextGaussian()));
+        }
+        if (step > 1) {
+          Rank1Quantizer.dequantize(CodeBook.LINEAR_4, shape, MemorySegment.ofArray(codes),
+              MemorySegment.ofArray(scales), MemorySegment.ofArray(v));
+        }
+        for (int i = 0; i < n; i++) {
+          v[i] = beta2 * v[i] + c * (g[i] * g[i]);
+        }
+        Rank1Quantizer.quantize(CodeBook.LINEAR_4, shape, MemorySegment.ofArray(v),
+            MemorySegment.ofArray(codes), MemorySegment.ofArray(scales), Rounding.NEAREST);
+        opt.step("w", g);
+        opt.save(file);
+        assertStored(file, shape, codes, scales, "step " + step);
+      }
     }
+  }
+
+  private static void assertStored(
+      Path file, long[] shape, byte[] codes, float[] scales, String when) throws IOException {
     try (CheckpointReader in = CheckpointReader.open(file)) {
       MemorySegment stored = MemorySegment.ofArray(new byte[codes.length]);
       in.readUint8("w/v.codes", new long[] {codes.length}, stored);
@@ -74,10 +88,11 @@ class RankOneStateTest {
         MemorySegment dim = MemorySegment.ofArray(new float[(int) shape[d]]);
         in.readFloat32("w/v.scales." + d, new long[] {shape[d]}, dim);
         float[] expected = java.util.Arrays.copyOfRange(scales, at, at + (int) shape[d]);
-        assertArrayEquals(expected, dim.toArray(ValueLayout.JAVA_FLOAT), 0f, "max vector " + d);
+        assertArrayEquals(expected, dim.toArray(ValueLayout.JAVA_FLOAT), 0f,
+            when + ", max vector " + d);
         at += (int) shape[d];
       }
-      assertArrayEquals(codes, stored.toArray(ValueLayout.JAVA_BYTE), "codes");
+      assertArrayEquals(codes, stored.toArray(ValueLayout.JAVA_BYTE), when + ", codes");
     }
   }
 }
