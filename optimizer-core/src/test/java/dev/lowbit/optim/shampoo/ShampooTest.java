@@ -423,6 +423,52 @@ class ShampooTest {
     assertArrayEquals(small, big);
   }
 
+
+  /**
+   * Failure reporting names the parameter, step, block and side. A zero gradient with epsilon 0
+   * leaves every statistic exactly 0, so no inverse root exists (every shifted eigenvalue is 0,
+   * not positive): each side of each block fails at each root update. A 64 x 128 weight with
+   * blocks of 64 has two 64 x 64 blocks (4-bit sides in 4-bit Shampoo).
+   */
+  @Test
+  void everyFailedRootIsReportedWithItsStepBlockAndSide() {
+    for (ShampooPrecision precision : ShampooPrecision.values()) {
+      List<PreconditionerFailure> failures = new ArrayList<>();
+      try (Shampoo opt =
+          Shampoo.builder(Optimizers.sgd().momentum(0f).learningRate(0.1f).build())
+              .precision(precision)
+              .epsilon(0)
+              .maxPreconditionerDim(64)
+              .statisticsInterval(1)
+              .inverseRootInterval(2)
+              .onPreconditionerFailure(failures::add)
+              .build()) {
+        float[] w = randomFloats(64 * 128, 12);
+        float[] before = w.clone();
+        opt.register("w", new long[] {64, 128}, w);
+        for (int s = 0; s < 4; s++) {
+          opt.step("w", new float[64 * 128]);
+        }
+        List<PreconditionerFailure> expected = new ArrayList<>();
+        for (long step : new long[] {2, 4}) {
+          for (int block = 0; block < 2; block++) {
+            for (String side : new String[] {"left", "right"}) {
+              expected.add(new PreconditionerFailure("w", step, block, side, "inverse root"));
+            }
+          }
+        }
+        // (4-bit also drops each statistic update: a subspace step cannot orthonormalize the
+        // zero matrix. Those are reported too, and counted.)
+        assertEquals(expected,
+            failures.stream().filter(f -> f.what().equals("inverse root")).toList(),
+            precision.toString());
+        assertEquals(failures.size(), opt.preconditionerFailures(), precision.toString());
+        // The last good roots (the identity) stay: a zero gradient moves nothing.
+        assertArrayEquals(before, w, precision.toString());
+      }
+    }
+  }
+
   @Test
   void unregisterReleasesTheBaseRegistration() {
     try (Shampoo opt = Shampoo.shampoo32(Optimizers.sgdMomentum8bit().build()).build()) {
