@@ -469,6 +469,66 @@ class ShampooTest {
     }
   }
 
+  /**
+   * 4-bit Shampoo on a diagonal gradient against the formula. G = diag(d) makes both statistics
+   * diagonal, beta * epsilon + (1 - beta) * d_i^2 from the initial epsilon * I, so their
+   * eigenvectors (+-e_i, found by the first subspace step from I) and the roots' zero
+   * off-diagonals are exact in 4 bits: the preconditioned gradient is
+   * d_i * (L_ii + epsilon * max L)^(-1/2), grafted to ||d||, with nothing lost to
+   * quantization. Order 64 (4096 elements) is the smallest quantized one.
+   */
+  @Test
+  void fourBitShampooOnADiagonalGradientMatchesTheFormula() {
+    int n = 64;
+    double beta = 0.5;
+    double eps = 0.1;
+    float[] d = new float[n];
+    for (int i = 0; i < n; i++) {
+      d[i] = 0.5f + 1.5f * i / (n - 1);
+    }
+    float[] g = new float[n * n];
+    for (int i = 0; i < n; i++) {
+      g[i * n + i] = d[i];
+    }
+    float[] w = new float[n * n];
+    List<PreconditionerFailure> failures = new ArrayList<>();
+    try (Shampoo opt =
+        Shampoo.shampoo4bit(Optimizers.sgd().momentum(0f).learningRate(1f).build())
+            .statisticsInterval(1)
+            .inverseRootInterval(1)
+            .beta(beta)
+            .epsilon(eps)
+            .onPreconditionerFailure(failures::add)
+            .build()) {
+      opt.register("w", new long[] {n, n}, w);
+      // Both sides 4-bit: eigenvalues, codes and scales, as docs/shampoo.md counts them.
+      assertEquals(2 * (4L * n + n * n / 2 + 4L * n * (n / 64)), opt.memory("w").preconditioners());
+      opt.step("w", g);
+    }
+    assertTrue(failures.isEmpty(), failures.toString());
+    double[] l = new double[n];
+    double max = 0;
+    for (int i = 0; i < n; i++) {
+      l[i] = beta * (float) eps + (1 - beta) * d[i] * d[i];
+      max = Math.max(max, l[i]);
+    }
+    double[] hat = new double[n];
+    double normHat = 0;
+    double normG = 0;
+    for (int i = 0; i < n; i++) {
+      hat[i] = d[i] / Math.sqrt(l[i] + eps * max);
+      normHat += hat[i] * hat[i];
+      normG += (double) d[i] * d[i];
+    }
+    double scale = Math.sqrt(normG / normHat);
+    for (int i = 0; i < n; i++) {
+      for (int j = 0; j < n; j++) {
+        double expected = i == j ? -scale * hat[i] : 0;
+        assertEquals(expected, w[i * n + j], 1e-5 * (1 + Math.abs(expected)), i + "," + j);
+      }
+    }
+  }
+
   @Test
   void unregisterReleasesTheBaseRegistration() {
     try (Shampoo opt = Shampoo.shampoo32(Optimizers.sgdMomentum8bit().build()).build()) {
