@@ -529,6 +529,51 @@ class ShampooTest {
     }
   }
 
+  /**
+   * Each block is preconditioned alone: a 6 x 9 weight cut into six 3 x 3 blocks steps exactly
+   * like six 3 x 3 weights (SGD without momentum is element-wise, grafting is per block).
+   */
+  @Test
+  void blocksArePreconditionedIndependently() {
+    float[] whole = randomFloats(6 * 9, 50);
+    float[][] parts = new float[6][9];
+    try (Shampoo a = Shampoo.builder(Optimizers.sgd().momentum(0f).learningRate(0.5f).build())
+            .statisticsInterval(1).inverseRootInterval(2).maxPreconditionerDim(3).build();
+        Shampoo b = Shampoo.builder(Optimizers.sgd().momentum(0f).learningRate(0.5f).build())
+            .statisticsInterval(1).inverseRootInterval(2).maxPreconditionerDim(3).build()) {
+      a.register("w", new long[] {6, 9}, whole);
+      for (int k = 0; k < 6; k++) {
+        parts[k] = block(whole, k);
+        b.register("p" + k, new long[] {3, 3}, parts[k]);
+      }
+      for (int s = 0; s < 3; s++) {
+        float[] g = randomFloats(6 * 9, 60 + s);
+        a.step("w", g);
+        Map<String, MemorySegment> grads = new LinkedHashMap<>();
+        for (int k = 0; k < 6; k++) {
+          grads.put("p" + k, MemorySegment.ofArray(block(g, k)));
+        }
+        b.step(grads);
+      }
+    }
+    for (int k = 0; k < 6; k++) {
+      assertArrayEquals(parts[k], block(whole, k), "block " + k);
+    }
+  }
+
+  /** Block k (row-major, 2 x 3 blocks of 3 x 3) of a 6 x 9 matrix. */
+  private static float[] block(float[] m, int k) {
+    float[] out = new float[9];
+    int r0 = (k / 3) * 3;
+    int c0 = (k % 3) * 3;
+    for (int i = 0; i < 3; i++) {
+      for (int j = 0; j < 3; j++) {
+        out[i * 3 + j] = m[(r0 + i) * 9 + c0 + j];
+      }
+    }
+    return out;
+  }
+
   @Test
   void unregisterReleasesTheBaseRegistration() {
     try (Shampoo opt = Shampoo.shampoo32(Optimizers.sgdMomentum8bit().build()).build()) {
