@@ -159,6 +159,39 @@ class ShampooCheckpointTest {
   }
 
   /**
+   * A checkpoint is refused unless the code book and the block size match (docs: the same
+   * precision, code book, block size and layout), even where the tensors would fit: 4-bit codes
+   * read with another book decode to other values, and another block size is another optimizer.
+   */
+  @Test
+  void anotherCodeBookOrBlockSizeIsRefused() throws Exception {
+    Path file = dir.resolve("book.safetensors");
+    try (Shampoo opt = build(ShampooPrecision.FOUR_BIT, () -> Optimizers.adamW32().build())) {
+      register(opt, fresh());
+      step(opt, 0);
+      step(opt, 1);
+      opt.save(file);
+    }
+    java.util.List<Shampoo.Builder> others = java.util.List.of(
+        Shampoo.shampoo4bit(Optimizers.adamW32().build())
+            .codeBook(dev.lowbit.quant.CodeBook.DE_SIGNED_4),
+        Shampoo.shampoo4bit(Optimizers.adamW32().build()).maxPreconditionerDim(100));
+    for (Shampoo.Builder builder : others) {
+      try (Shampoo other = builder.statisticsInterval(2).inverseRootInterval(4).build()) {
+        register(other, fresh());
+        CheckpointException e = assertThrows(CheckpointException.class, () -> other.load(file));
+        assertTrue(e.getMessage().contains("fc.weight"), e.getMessage());
+        assertEquals(0, other.stepCount("fc.weight"));
+      }
+    }
+    try (Shampoo same = build(ShampooPrecision.FOUR_BIT, () -> Optimizers.adamW32().build())) {
+      register(same, fresh());
+      same.load(file);
+      assertEquals(2, same.stepCount("fc.weight"));
+    }
+  }
+
+  /**
    * A preconditioner tensor holding NaN or infinity (with valid CRCs: a file written by other
    * code, or edited) is refused naming the tensor, as the core refuses non-finite moments.
    */
