@@ -51,6 +51,27 @@ class QuantizedRowsTest {
     }
   }
 
+  /** The float32 form is the double form, value for value (order 100: padded rows of 128). */
+  @Test
+  void dequantizeFloatsEqualsDequantize() {
+    int n = 100;
+    DMatrixRMaj m = new DMatrixRMaj(n, n);
+    for (int i = 0; i < n; i++) {
+      for (int j = 0; j < n; j++) {
+        m.set(i, j, Math.sin(1 + i * 13 + j * 5));
+      }
+    }
+    QuantizedRows q = QuantizedRows.quantize(CodeBook.LINEAR_SQUARE_SIGNED_4, m);
+    DMatrixRMaj d = q.dequantize();
+    float[] f = q.dequantizeFloats();
+    assertEquals(n * n, f.length);
+    for (int i = 0; i < n; i++) {
+      for (int j = 0; j < n; j++) {
+        assertEquals(d.get(i, j), f[i * n + j], 0.0, i + "," + j);
+      }
+    }
+  }
+
   @Test
   void checkpointArraysOfTheWrongSizeAreRefused() {
     IllegalArgumentException e =
