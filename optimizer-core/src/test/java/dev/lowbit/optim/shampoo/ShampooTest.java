@@ -574,6 +574,40 @@ class ShampooTest {
     return out;
   }
 
+  /**
+   * Shampoo checks the base's learning rate for the base's next step before touching any
+   * statistic: 0 (a warm-up from zero) is a valid rate, a negative one is refused up front, in
+   * Shampoo's own words, with nothing stepped.
+   */
+  @Test
+  void theBaseScheduleIsCheckedForItsNextStep() {
+    float[] w = randomFloats(4 * 4, 70);
+    float[] before = w.clone();
+    try (Shampoo opt = Shampoo.builder(Optimizers.sgd().momentum(0f)
+            .learningRate(step -> step == 1 ? 0f : 0.1f).build())
+        .statisticsInterval(1).inverseRootInterval(1).build()) {
+      opt.register("w", new long[] {4, 4}, w);
+      opt.step("w", randomFloats(16, 71));
+      assertEquals(1, opt.base().stepCount("w"));
+      assertArrayEquals(before, w, "learning rate 0 at step 1");
+      opt.step("w", randomFloats(16, 72));
+      assertFalse(java.util.Arrays.equals(before, w), "learning rate 0.1 at step 2");
+    }
+    try (Shampoo opt = Shampoo.builder(Optimizers.sgd().momentum(0f)
+            .learningRate(step -> step == 1 ? -1f : 0.1f).build())
+        .statisticsInterval(1).inverseRootInterval(1).build()) {
+      float[] v = before.clone();
+      opt.register("w", new long[] {4, 4}, v);
+      IllegalStateException e =
+          assertThrows(IllegalStateException.class, () -> opt.step("w", randomFloats(16, 71)));
+      assertTrue(e.getMessage().startsWith("base optimizer's learning-rate schedule returned -1.0"
+          + " for step 1 of parameter 'w'"), e.getMessage());
+      assertEquals(0, opt.stepCount("w"));
+      assertEquals(0, opt.base().stepCount("w"));
+      assertArrayEquals(before, v);
+    }
+  }
+
   @Test
   void unregisterReleasesTheBaseRegistration() {
     try (Shampoo opt = Shampoo.shampoo32(Optimizers.sgdMomentum8bit().build()).build()) {
