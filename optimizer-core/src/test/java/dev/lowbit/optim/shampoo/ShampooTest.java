@@ -608,6 +608,28 @@ class ShampooTest {
     }
   }
 
+  /**
+   * The optimizer-wide split sums the parameters' splits field by field, and each total is its
+   * three parts: 32-bit Shampoo over float32 SGD-momentum holds 4 n^2 bytes per statistic and
+   * per root, and 4 bytes per element of momentum.
+   */
+  @Test
+  void memorySplitsAddUpOverParameters() {
+    try (Shampoo opt = Shampoo.shampoo32(Optimizers.sgdMomentum32().build()).build()) {
+      opt.register("a", new long[] {8, 4}, new float[32]);
+      opt.register("b", new long[] {3, 5}, new float[15]);
+      opt.register("bias", new long[] {6}, new float[6]);
+      assertEquals(new ShampooMemory(4L * (64 + 16), 4L * (64 + 16), 4L * 32), opt.memory("a"));
+      assertEquals(new ShampooMemory(4L * (9 + 25), 4L * (9 + 25), 4L * 15), opt.memory("b"));
+      assertEquals(new ShampooMemory(0, 0, 4L * 6), opt.memory("bias"));
+      ShampooMemory all = opt.memory();
+      assertEquals(new ShampooMemory(4L * 114, 4L * 114, 4L * 53), all);
+      assertEquals(4L * (114 + 114 + 53), all.total());
+      assertEquals(4L * (80 + 80 + 32), opt.memory("a").total());
+      assertEquals(all.total(), opt.stateBytes());
+    }
+  }
+
   @Test
   void unregisterReleasesTheBaseRegistration() {
     try (Shampoo opt = Shampoo.shampoo32(Optimizers.sgdMomentum8bit().build()).build()) {
