@@ -75,6 +75,7 @@ class ShampooTest {
             .build()) {
       opt.register("w", new long[] {n, m}, w);
       opt.step("w", g);
+      assertEquals(0, opt.preconditionerFailures(), "both roots exist: nothing to report");
     }
     DMatrixRMaj gm = new DMatrixRMaj(n, m);
     for (int i = 0; i < g.length; i++) {
