@@ -649,6 +649,7 @@ class ShampooTest {
     assertTrue(
         assertThrows(IllegalArgumentException.class, () -> b.beta(1.0))
             .getMessage().contains("beta"));
+    b.beta(0); // [0, 1): no decay, the statistics are the last gradient's alone
     assertTrue(
         assertThrows(IllegalArgumentException.class, () -> b.epsilon(-1))
             .getMessage().contains("epsilon"));
