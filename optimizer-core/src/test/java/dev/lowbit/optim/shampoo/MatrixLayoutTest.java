@@ -49,4 +49,15 @@ class MatrixLayoutTest {
     assertEquals(List.of(new MatrixLayout.Block(0, 3, 0, 5)), l.blocks());
     assertArrayEquals(new int[] {0, 7}, MatrixLayout.split(7, Integer.MAX_VALUE - 3)[0]);
   }
+
+  /** At most 2^31 - 9 elements (7 x 306783377 is exactly that), else refused by name. */
+  @Test
+  void tooManyElementsAreRefusedNamingTheParameter() {
+    MatrixLayout l = MatrixLayout.of("w", new long[] {7, 306783377}, 1 << 30);
+    assertEquals(List.of(new MatrixLayout.Block(0, 7, 0, 306783377)), l.blocks());
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
+        IllegalArgumentException.class,
+        () -> MatrixLayout.of("huge", new long[] {7, 306783378}, 1 << 30));
+    org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("'huge'"), e.getMessage());
+  }
 }
