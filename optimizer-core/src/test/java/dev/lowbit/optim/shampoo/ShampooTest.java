@@ -631,6 +631,18 @@ class ShampooTest {
     }
   }
 
+  /** Closing Shampoo closes it like any optimizer (it cannot be used afterwards) and its base. */
+  @Test
+  void closeClosesShampooAndItsBase() {
+    Shampoo opt = Shampoo.shampoo32(Optimizers.sgdMomentum32().build()).build();
+    opt.register("w", new long[] {4, 4}, new float[16]);
+    opt.step("w", randomFloats(16, 80));
+    opt.close();
+    assertThrows(IllegalStateException.class, () -> opt.stepCount("w"));
+    assertThrows(IllegalStateException.class, () -> opt.base().stepCount("w"));
+    opt.close(); // idempotent
+  }
+
   @Test
   void unregisterReleasesTheBaseRegistration() {
     try (Shampoo opt = Shampoo.shampoo32(Optimizers.sgdMomentum8bit().build()).build()) {
