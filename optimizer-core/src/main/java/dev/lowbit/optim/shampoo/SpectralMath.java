@@ -124,7 +124,8 @@ final class SpectralMath {
    *
    * @param a the symmetric matrix
    * @param v the previous eigenvector estimate, one vector per column
-   * @return the new estimate, or null when the result is not finite
+   * @return the new estimate (for {@code A V = 0}: {@code v} itself with zero eigenvalues), or
+   *     null when the result is not finite
    */
   static Eigen subspaceStep(DMatrixRMaj a, DMatrixRMaj v) {
     int n = a.numRows;
@@ -132,6 +133,11 @@ final class SpectralMath {
     CommonOps_DDRM.mult(a, v, av);
     if (!allFinite(av)) {
       return null;
+    }
+    if (CommonOps_DDRM.elementMaxAbs(av) == 0) {
+      // A V = 0: no basis to orthonormalize (QR gives NaN), but A = 0 is exact with any
+      // orthonormal basis and zero eigenvalues, so keep the current one.
+      return new Eigen(new double[n], v.copy());
     }
     QRDecomposition<DMatrixRMaj> qr = DecompositionFactory_DDRM.qr(n, n);
     if (!qr.decompose(av)) {

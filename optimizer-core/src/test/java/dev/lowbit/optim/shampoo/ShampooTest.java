@@ -643,6 +643,26 @@ class ShampooTest {
     opt.close(); // idempotent
   }
 
+  /**
+   * With epsilon 0, a block whose gradients so far are all exactly zero has the statistic 0,
+   * which is finite, so nothing is reported ("a statistic update that would not be finite is
+   * dropped"). 4-bit Shampoo reported a "statistic" failure on each side: its subspace step
+   * QR-decomposed A V = 0 and got no finite basis.
+   */
+  @Test
+  void aZeroStatisticIsNotAFailure() {
+    for (ShampooPrecision precision : ShampooPrecision.values()) {
+      List<PreconditionerFailure> failures = new ArrayList<>();
+      try (Shampoo opt = Shampoo.builder(Optimizers.sgd().momentum(0f).learningRate(0.1f).build())
+          .precision(precision).epsilon(0).statisticsInterval(1).inverseRootInterval(100)
+          .onPreconditionerFailure(failures::add).build()) {
+        opt.register("w", new long[] {64, 64}, new float[64 * 64]);
+        opt.step("w", new float[64 * 64]);
+      }
+      assertEquals(List.of(), failures, precision.toString());
+    }
+  }
+
   @Test
   void unregisterReleasesTheBaseRegistration() {
     try (Shampoo opt = Shampoo.shampoo32(Optimizers.sgdMomentum8bit().build()).build()) {
