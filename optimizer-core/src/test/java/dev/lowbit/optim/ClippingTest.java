@@ -54,13 +54,29 @@ class ClippingTest {
     float factorA = (float) (rescale * fa * global);
     float factorB = (float) (rescale * fb * global);
 
+    float[] a1 = assertStepsAsPreScaled(
+        Optimizers.adamW8bit().minQuantizedSize(0).rescaleGradient(rescale)
+            .clipTensorNorm(tensorMax).clipGlobalNorm(globalMax),
+        Optimizers.adamW8bit().minQuantizedSize(0), a0, b0, ga, gb, factorA, factorB, "both");
+    assertFalse(Arrays.equals(a0, a1));
+  }
+
+  /**
+   * One step of {@code clipping} with gradients {@code ga}, {@code gb} of tensors "a" (50 x 100)
+   * and "b" (300) must leave weights and state exactly as one step of {@code plain} with the
+   * gradients scaled by the expected factors beforehand.
+   *
+   * @return tensor a's weights after the clipped step
+   */
+  private static float[] assertStepsAsPreScaled(
+      OptimizerBuilder<?> clipping, OptimizerBuilder<?> plainBuilder, float[] a0, float[] b0,
+      float[] ga, float[] gb, float factorA, float factorB, String which) {
     float[] a1 = a0.clone();
     float[] b1 = b0.clone();
     float[] a2 = a0.clone();
     float[] b2 = b0.clone();
-    try (Optimizer clipped = Optimizers.adamW8bit().minQuantizedSize(0).rescaleGradient(rescale)
-            .clipTensorNorm(tensorMax).clipGlobalNorm(globalMax).build();
-        Optimizer plain = Optimizers.adamW8bit().minQuantizedSize(0).build()) {
+    try (Optimizer clipped = clipping.build();
+        Optimizer plain = plainBuilder.build()) {
       clipped.register("a", new long[] {50, 100}, a1);
       clipped.register("b", new long[] {300}, b1);
       plain.register("a", new long[] {50, 100}, a2);
@@ -71,11 +87,11 @@ class ClippingTest {
       clipped.step(grads);
       plain.step("a", scaled(ga, factorA));
       plain.step("b", scaled(gb, factorB));
-      assertArrayEquals(a2, a1);
-      assertArrayEquals(b2, b1);
-      assertArrayEquals(TestStates.snapshot(plain), TestStates.snapshot(clipped));
-      assertFalse(Arrays.equals(a0, a1));
+      assertArrayEquals(a2, a1, which);
+      assertArrayEquals(b2, b1, which);
+      assertArrayEquals(TestStates.snapshot(plain), TestStates.snapshot(clipped), which);
     }
+    return a1;
   }
 
   /**
@@ -107,27 +123,9 @@ class ClippingTest {
       } else {
         builder.clipGlobalNorm(globalMax);
       }
-      float[] a1 = a0.clone();
-      float[] b1 = b0.clone();
-      float[] a2 = a0.clone();
-      float[] b2 = b0.clone();
-      try (Optimizer clipped = builder.build();
-          Optimizer plain = Optimizers.sgdMomentum8bit().minQuantizedSize(0).build()) {
-        clipped.register("a", new long[] {50, 100}, a1);
-        clipped.register("b", new long[] {300}, b1);
-        plain.register("a", new long[] {50, 100}, a2);
-        plain.register("b", new long[] {300}, b2);
-        Map<String, MemorySegment> grads = new LinkedHashMap<>();
-        grads.put("a", MemorySegment.ofArray(ga));
-        grads.put("b", MemorySegment.ofArray(gb));
-        clipped.step(grads);
-        plain.step("a", scaled(ga, factors[variant][0]));
-        plain.step("b", scaled(gb, factors[variant][1]));
-        String which = variant == 0 ? "clipTensorNorm alone" : "clipGlobalNorm alone";
-        assertArrayEquals(a2, a1, which);
-        assertArrayEquals(b2, b1, which);
-        assertArrayEquals(TestStates.snapshot(plain), TestStates.snapshot(clipped), which);
-      }
+      assertStepsAsPreScaled(builder, Optimizers.sgdMomentum8bit().minQuantizedSize(0), a0, b0,
+          ga, gb, factors[variant][0], factors[variant][1],
+          variant == 0 ? "clipTensorNorm alone" : "clipGlobalNorm alone");
     }
   }
 
