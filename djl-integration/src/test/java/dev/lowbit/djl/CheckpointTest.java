@@ -45,14 +45,10 @@ class CheckpointTest {
     Map<String, float[]> reference;
     try (LowBitOptimizer optimizer = preset(precision).get();
         TinyMlp mlp = new TinyMlp(optimizer, 1)) {
-      for (int step = 0; step < 8; step++) {
-        mlp.train(step);
-      }
+      mlp.trainSteps(0, 8);
       optimizer.save(mlp.model(), checkpoint);
       atSave = mlp.weights();
-      for (int step = 8; step < 16; step++) {
-        mlp.train(step);
-      }
+      mlp.trainSteps(8, 16);
       reference = mlp.weights();
     }
     String header = header(checkpoint);
@@ -63,9 +59,7 @@ class CheckpointTest {
         TinyMlp mlp = new TinyMlp(optimizer, 2)) {
       mlp.setWeights(atSave);
       optimizer.load(mlp.model(), checkpoint);
-      for (int step = 8; step < 16; step++) {
-        mlp.train(step);
-      }
+      mlp.trainSteps(8, 16);
       GradientAndFailureTest.assertWeightsEqual(reference, mlp.weights());
       // Once loaded, keys are names, and saving again writes the same layout directly.
       Path again = dir.resolve("again.safetensors");
@@ -82,22 +76,16 @@ class CheckpointTest {
     Map<String, float[]> reference;
     try (LowBitOptimizer optimizer = preset("8bit").get();
         TinyMlp mlp = new TinyMlp(optimizer, 1)) {
-      for (int step = 0; step < 4; step++) {
-        mlp.train(step);
-      }
+      mlp.trainSteps(0, 4);
       mlp.model().save(modelDir, "tiny-mlp");
       optimizer.save(mlp.model(), checkpoint);
-      for (int step = 4; step < 8; step++) {
-        mlp.train(step);
-      }
+      mlp.trainSteps(4, 8);
       reference = mlp.weights();
     }
     try (LowBitOptimizer optimizer = preset("8bit").get();
         TinyMlp mlp = TinyMlp.fromSavedWeights(optimizer, modelDir)) {
       optimizer.load(mlp.model(), checkpoint);
-      for (int step = 4; step < 8; step++) {
-        mlp.train(step);
-      }
+      mlp.trainSteps(4, 8);
       GradientAndFailureTest.assertWeightsEqual(reference, mlp.weights());
     }
   }
@@ -150,18 +138,14 @@ class CheckpointTest {
     try (LowBitOptimizer optimizer = preset("8bit").get();
         TinyMlp mlp = new TinyMlp(optimizer, 1)) {
       optimizer.save(mlp.model(), checkpoint);
-      for (int step = 0; step < 4; step++) {
-        mlp.train(step);
-      }
+      mlp.trainSteps(0, 4);
       reference = mlp.weights();
     }
     assertTrue(header(checkpoint).contains("\"03Linear_bias/"), header(checkpoint));
     try (LowBitOptimizer optimizer = preset("8bit").get();
         TinyMlp mlp = new TinyMlp(optimizer, 1)) {
       optimizer.load(mlp.model(), checkpoint);
-      for (int step = 0; step < 4; step++) {
-        mlp.train(step);
-      }
+      mlp.trainSteps(0, 4);
       GradientAndFailureTest.assertWeightsEqual(reference, mlp.weights());
     }
   }
@@ -185,9 +169,7 @@ class CheckpointTest {
       optimizer.save(mlp.model(), checkpoint);
       atSave = mlp.weights();
       firstLayer(mlp).freezeParameters(false);
-      for (int step = 3; step < 6; step++) {
-        mlp.train(step);
-      }
+      mlp.trainSteps(3, 6);
       reference = mlp.weights();
     }
     assertTrue(header(checkpoint).contains("\"01Linear_weight/"), header(checkpoint));
@@ -197,9 +179,7 @@ class CheckpointTest {
       firstLayer(mlp).freezeParameters(true);
       optimizer.load(mlp.model(), checkpoint);
       firstLayer(mlp).freezeParameters(false);
-      for (int step = 3; step < 6; step++) {
-        mlp.train(step);
-      }
+      mlp.trainSteps(3, 6);
       GradientAndFailureTest.assertWeightsEqual(reference, mlp.weights());
     }
   }

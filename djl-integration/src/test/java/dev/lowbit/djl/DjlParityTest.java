@@ -84,9 +84,7 @@ class DjlParityTest {
 
   private static Map<String, float[]> train(Optimizer optimizer) {
     try (TinyMlp mlp = new TinyMlp(optimizer, 1)) {
-      for (int step = 0; step < STEPS; step++) {
-        mlp.train(step);
-      }
+      mlp.trainSteps(0, STEPS);
       return mlp.weights();
     }
   }

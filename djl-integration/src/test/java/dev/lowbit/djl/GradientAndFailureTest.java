@@ -41,17 +41,13 @@ class GradientAndFailureTest {
     try (LowBitOptimizer optimizer = LowBit.adamW8bit().optLearningRateTracker(
             ai.djl.training.tracker.Tracker.fixed(1e-2f)).build();
         TinyMlp mlp = new TinyMlp(optimizer, 1)) {
-      for (int step = 0; step < 6; step++) {
-        mlp.train(step);
-      }
+      mlp.trainSteps(0, 6);
       reference = mlp.weights();
     }
     try (LowBitOptimizer optimizer = LowBit.adamW8bit().optLearningRateTracker(
             ai.djl.training.tracker.Tracker.fixed(1e-2f)).build();
         TinyMlp mlp = new TinyMlp(optimizer, 1)) {
-      for (int step = 0; step < 3; step++) {
-        mlp.train(step);
-      }
+      mlp.trainSteps(0, 3);
       Map<String, float[]> before = mlp.weights();
       mlp.backward(99);
       for (Pair<String, Parameter> p : mlp.model().getBlock().getParameters()) {
@@ -64,9 +60,7 @@ class GradientAndFailureTest {
       // The bad batch never reached the state: after clearing the gradients, training goes on
       // exactly as if it had not happened.
       LowBitOptimizer.zeroGradients(mlp.model());
-      for (int step = 3; step < 6; step++) {
-        mlp.train(step);
-      }
+      mlp.trainSteps(3, 6);
       assertWeightsEqual(reference, mlp.weights());
     }
   }

@@ -117,9 +117,7 @@ class QuantizedTrainingTest {
       int steps, Supplier<LowBitOptimizer> optimizer) {
     try (LowBitOptimizer o = optimizer.get();
         TinyMlp mlp = new TinyMlp(o, 3)) {
-      for (int step = 0; step < steps; step++) {
-        mlp.train(step);
-      }
+      mlp.trainSteps(0, steps);
       return mlp.weights();
     }
   }
@@ -131,9 +129,7 @@ class QuantizedTrainingTest {
   private static float finalLoss(Supplier<LowBitOptimizer> optimizer, int steps) {
     try (LowBitOptimizer o = optimizer.get();
         TinyMlp mlp = new TinyMlp(o, 3)) {
-      for (int step = 0; step < steps; step++) {
-        mlp.train(step);
-      }
+      mlp.trainSteps(0, steps);
       return mlp.fullLoss();
     }
   }

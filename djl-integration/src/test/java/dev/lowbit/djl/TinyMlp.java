@@ -159,6 +159,13 @@ final class TinyMlp implements AutoCloseable {
     return loss;
   }
 
+  /** Training steps on batches {@code from} to {@code to - 1}. */
+  void trainSteps(int from, int to) {
+    for (int step = from; step < to; step++) {
+      train(step);
+    }
+  }
+
   /** The mean loss over the whole data set, without gradients. */
   float fullLoss() {
     float sum = 0;
