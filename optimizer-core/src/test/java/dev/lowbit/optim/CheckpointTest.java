@@ -66,6 +66,15 @@ class CheckpointTest {
         .map(Arguments::of);
   }
 
+  /** A float32 AdamW over one tensor "w" of 4 elements, saved after one step with g = 1, 2, 3, 4. */
+  private static void saveAdamW32AfterOneStep(Path file) throws IOException {
+    try (Optimizer opt = Optimizers.adamW32().build()) {
+      opt.register("w", new long[] {4}, new float[4]);
+      opt.step("w", new float[] {1, 2, 3, 4});
+      opt.save(file);
+    }
+  }
+
   private static Optimizer build(NamedBuilder c) {
     OptimizerBuilder<?> b = c.builder().get();
     if (!c.name().contains("default threshold")) {
@@ -527,11 +536,7 @@ class CheckpointTest {
   @Test
   void theReaderFindsTensorsByKeyAndChecksTheTargetSize() throws IOException {
     Path file = dir.resolve("reader.safetensors");
-    try (Optimizer opt = Optimizers.adamW32().build()) {
-      opt.register("w", new long[] {4}, new float[4]);
-      opt.step("w", new float[] {1, 2, 3, 4});
-      opt.save(file);
-    }
+    saveAdamW32AfterOneStep(file);
     try (CheckpointReader in = CheckpointReader.open(file)) {
       assertTrue(in.hasTensor("w/m") && in.hasTensor("w/v"));
       assertTrue(!in.hasTensor("w/x") && !in.hasTensor("w"));
@@ -550,11 +555,7 @@ class CheckpointTest {
   @Test
   void aClosedReaderNoLongerReads() throws IOException {
     Path file = dir.resolve("closed.safetensors");
-    try (Optimizer opt = Optimizers.adamW32().build()) {
-      opt.register("w", new long[] {4}, new float[4]);
-      opt.step("w", new float[] {1, 2, 3, 4});
-      opt.save(file);
-    }
+    saveAdamW32AfterOneStep(file);
     java.lang.foreign.MemorySegment target = java.lang.foreign.MemorySegment.ofArray(new float[4]);
     CheckpointReader in = CheckpointReader.open(file);
     in.readFloat32("w/m", new long[] {4}, target);
@@ -671,15 +672,8 @@ class CheckpointTest {
   void aNonFiniteFloat32StateIsRefusedAtLoad() throws IOException {
     Path file = dir.resolve("nan.safetensors");
     for (int element : new int[] {0, 3}) {
-      try (Optimizer opt = Optimizers.adamW32().build()) {
-        opt.register("w", new long[] {4}, new float[4]);
-        opt.step("w", new float[] {1, 2, 3, 4});
-        opt.save(file);
-      }
-      int nan = Float.floatToRawIntBits(Float.NaN);
-      for (int b = 0; b < 4; b++) { // little-endian float32
-        CheckpointEdits.overwriteByte(file, "w/m", 4 * element + b, (nan >>> (8 * b)) & 0xFF);
-      }
+      saveAdamW32AfterOneStep(file);
+      CheckpointEdits.overwriteFloat(file, "w/m", element, Float.NaN);
       try (Optimizer target = Optimizers.adamW32().build()) {
         target.register("w", new long[] {4}, new float[4]);
         assertRefused(target, Files.readAllBytes(file), "tensor 'w/m': element " + element
