@@ -10,9 +10,10 @@ final class Dimensions {
    *
    * @param names the dimensions' names, for the message
    * @param dims the dimensions, in the order of {@code names}
+   * @return their product
    * @throws IllegalArgumentException naming the first negative dimension, or the overflow
    */
-  static void check(String[] names, long... dims) {
+  static long check(String[] names, long... dims) {
     for (int i = 0; i < dims.length; i++) {
       if (dims[i] < 0) {
         throw new IllegalArgumentException(names[i] + " must be >= 0, got " + dims[i]);
@@ -31,5 +32,6 @@ final class Dimensions {
       throw new IllegalArgumentException(
           String.join(" * ", names) + " overflows a long: " + values, e);
     }
+    return product;
   }
 }

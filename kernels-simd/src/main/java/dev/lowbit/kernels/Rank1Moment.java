@@ -81,31 +81,13 @@ public record Rank1Moment(
     Dimensions.check(new String[] {"rows", "cols"}, rows, cols);
     if (rowDims != null) {
       rowDims = rowDims.clone();
-      if (!multipliesTo(rowDims, rows)) {
+      String[] names = new String[rowDims.length];
+      java.util.Arrays.setAll(names, d -> "rowDims[" + d + "]");
+      if (Dimensions.check(names, rowDims) != rows) {
         throw new IllegalArgumentException(
             "rowDims " + java.util.Arrays.toString(rowDims) + " do not multiply to rows " + rows);
       }
     }
-  }
-
-  /** Whether the non-negative {@code dims} multiply to {@code product} without overflow. */
-  private static boolean multipliesTo(long[] dims, long product) {
-    long p = 1;
-    boolean overflow = false;
-    for (long d : dims) {
-      if (d < 0) {
-        return false;
-      }
-      if (d == 0) {
-        return product == 0;
-      }
-      try {
-        p = Math.multiplyExact(p, d);
-      } catch (ArithmeticException e) {
-        overflow = true;
-      }
-    }
-    return !overflow && p == product;
   }
 
   /**

@@ -41,6 +41,14 @@ class MomentStateTest {
     assertMessage("batch * rows * cols", () ->
         new FactorizedMoment(1L << 20, 1L << 20, 1L << 30, FLOATS, FLOATS));
     new FactorizedMoment(0, 3, 3, FLOATS, FLOATS);
+    // A rank-1 moment's leading dimensions must multiply to its rows.
+    new Rank1Moment(CodeBook.LINEAR_4, 12, 5, BYTES, FLOATS, FLOATS, new long[] {3, 4});
+    assertMessage("do not multiply to rows 12", () ->
+        new Rank1Moment(CodeBook.LINEAR_4, 12, 5, BYTES, FLOATS, FLOATS, new long[] {3, 5}));
+    assertMessage("rowDims[1] must be >= 0", () ->
+        new Rank1Moment(CodeBook.LINEAR_4, 12, 5, BYTES, FLOATS, FLOATS, new long[] {3, -4}));
+    assertMessage("rowDims[0] * rowDims[1] overflows", () -> new Rank1Moment(
+        CodeBook.LINEAR_4, 12, 5, BYTES, FLOATS, FLOATS, new long[] {1L << 32, 1L << 32}));
   }
 
   @Test
