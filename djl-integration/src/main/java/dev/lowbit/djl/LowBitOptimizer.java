@@ -403,8 +403,13 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
   public synchronized void load(Model model, Path path) throws IOException {
     checkOpen();
     Map<String, String> byId = ParameterNames.byId(model);
-    // A parameter frozen after it was updated keeps its state, and save writes it.
-    Set<String> saved = Set.copyOf(dev.lowbit.optim.Optimizer.checkpointParameterNames(path));
+    // A parameter frozen after it was updated keeps its state, and save writes it. Only a model
+    // with frozen parameters needs the file's names (reading them reads the whole file once more).
+    boolean anyFrozen = model.getBlock().getParameters().stream()
+        .anyMatch(p -> !p.getValue().requiresGradient());
+    Set<String> saved = anyFrozen
+        ? Set.copyOf(dev.lowbit.optim.Optimizer.checkpointParameterNames(path))
+        : Set.of();
     Map<Slot, ParameterBinding> next = new LinkedHashMap<>();
     for (Pair<String, Parameter> p : model.getBlock().getParameters()) {
       Parameter parameter = p.getValue();
