@@ -1,9 +1,11 @@
 package dev.lowbit.djl;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,6 +15,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.tracker.Tracker;
 import dev.lowbit.optim.Precision;
+import dev.lowbit.optim.shampoo.ShampooPrecision;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
@@ -224,9 +227,29 @@ class UpdatePathsTest {
     assertMessage("optShampooEpsilon",
         () -> LowBit.shampoo().optShampooEpsilon(Double.NaN).build());
     assertMessage("optOverride", () -> LowBit.adamW8bit().optOverride("(", Precision.FP32).build());
+    assertMessage("beta2", () -> LowBit.adam().optBeta2(1f).build());
+    assertMessage("maxPreconditionerDim", () -> LowBit.shampoo()
+        .optShampooPrecision(ShampooPrecision.FOUR_BIT).optMaxPreconditionerDim(0).build());
+    // Under DJL semantics with clipping the adapter rescales the gradient itself, so the core
+    // never sees this 0: the adapter's own check must refuse it.
+    assertMessage("rescaleGrad", () -> LowBit.adam().setRescaleGrad(0f).optClipGrad(1f)
+        .optSemantics(Semantics.DJL).build());
     NullPointerException e = assertThrows(NullPointerException.class,
         () -> LowBit.shampoo().optShampooPrecision(null));
     assertTrue(e.getMessage().contains("shampooPrecision"), e.getMessage());
+  }
+
+  @Test
+  void buildersAcceptTheBoundaryValuesTheyDocument() {
+    LowBit.AdamBuilder adam = LowBit.adam();
+    assertSame(adam, adam.optBeginNumUpdate(0));
+    try (LowBitOptimizer shampoo = assertDoesNotThrow(
+        () -> LowBit.shampoo().optShampooEpsilon(0).build())) {
+      assertEquals(Semantics.TEXTBOOK, shampoo.semantics());
+    }
+    try (LowBitOptimizer sgd = LowBit.sgd().optSemantics(Semantics.DJL).build()) {
+      assertEquals(Semantics.DJL, sgd.semantics());
+    }
   }
 
   @Test
