@@ -253,6 +253,23 @@ class UpdatePathsTest {
   }
 
   @Test
+  void nesterovMomentumStepsAlongTheGradientPlusTheMomentum() {
+    float[] start = {1f, 2f, 3f, 4f, 5f, 6f};
+    try (NDManager m = NDManager.newBaseManager("PyTorch");
+        LowBitOptimizer o = LowBit.sgdMomentum32().optNesterov(true)
+            .setLearningRateTracker(Tracker.fixed(0.1f)).build()) {
+      NDArray weight = m.create(start, new Shape(2, 3));
+      o.update("p", weight, m.create(GRAD, new Shape(2, 3)));
+      // b = g, w = w - lr * (g + momentum * b): 1.9 gradients (plain momentum: one).
+      float[] expected = new float[6];
+      for (int i = 0; i < 6; i++) {
+        expected[i] = start[i] - 0.1f * 1.9f * GRAD[i];
+      }
+      assertArrayEquals(expected, weight.toFloatArray(), 1e-6f);
+    }
+  }
+
+  @Test
   void overridesNeedTheModelsNames() {
     try (NDManager m = NDManager.newBaseManager("PyTorch");
         LowBitOptimizer o = LowBit.adamW8bit().optOverride(".*bias", Precision.FP32).build()) {
