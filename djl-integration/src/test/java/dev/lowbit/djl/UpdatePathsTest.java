@@ -212,6 +212,24 @@ class UpdatePathsTest {
   }
 
   @Test
+  void theTrackerIsAskedForEachParameterByItsId() {
+    java.util.List<String> asked = new java.util.ArrayList<>();
+    ai.djl.training.tracker.ParameterTracker recording = (parameterId, numUpdate) -> {
+      asked.add(parameterId + " at " + numUpdate);
+      return 0.1f;
+    };
+    try (NDManager m = NDManager.newBaseManager("PyTorch");
+        LowBitOptimizer o = LowBit.adam().optLearningRateTracker(recording).build()) {
+      NDArray a = m.create(new float[] {1f, 2f, 3f, 4f, 5f, 6f}, new Shape(2, 3));
+      NDArray b = a.duplicate();
+      for (String id : new String[] {"a", "b", "a"}) {
+        o.update(id, id.equals("a") ? a : b, m.create(GRAD, new Shape(2, 3)));
+      }
+    }
+    assertEquals(java.util.List.of("a at 1", "b at 1", "a at 2"), asked);
+  }
+
+  @Test
   void buildersRefuseBadOptionsNamingThem() {
     assertMessage("clipGrad", () -> LowBit.adam().optClipGrad(0f).build());
     assertMessage("rescaleGrad", () -> LowBit.adam().setRescaleGrad(0f).build());
