@@ -102,6 +102,23 @@ class UpdatePathsTest {
   }
 
   @Test
+  void aTensorWhoseStorageWasSwappedIsSteppedInItsNewStorage() {
+    try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+      float[] sameTensor = threeSteps(adam(), m, v -> m.create(v, new Shape(2, 3)));
+      try (LowBitOptimizer o = adam().get()) {
+        NDArray weight = m.create(new float[] {1f, 2f, 3f, 4f, 5f, 6f}, new Shape(2, 3));
+        o.update("p", weight, m.create(GRAD, new Shape(2, 3)));
+        // The same NDArray object, now over other storage holding the same values.
+        weight.intern(weight.duplicate());
+        o.update("p", weight, m.create(GRAD, new Shape(2, 3)));
+        o.update("p", weight, m.create(GRAD, new Shape(2, 3)));
+        assertArrayEquals(sameTensor, weight.toFloatArray());
+        assertTrue(o.inPlaceByKey().get("p"), "the new storage is stepped in place");
+      }
+    }
+  }
+
+  @Test
   void aTensorReplacedByAnotherShapeIsRefusedAndTheStateKept() {
     try (NDManager m = NDManager.newBaseManager("PyTorch")) {
       float[] sameTensor = threeSteps(adam(), m, v -> m.create(v, new Shape(2, 3)));
