@@ -6,9 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
 import ai.djl.util.Pair;
 import dev.lowbit.optim.NonFiniteGradientException;
 import dev.lowbit.optim.NonFinitePolicy;
@@ -98,6 +102,23 @@ class GradientAndFailureTest {
           && e.getMessage().contains("DJL id uid-"), e.getMessage());
       assertTrue(!e.getMessage().contains("''"), "doubled quotes: " + e.getMessage());
       assertTrue(e.parameterName().contains("(DJL id uid-"), e.parameterName());
+    }
+  }
+
+  /** A float64 weight's gradient is not float32 memory the kernels can clear: cleared after. */
+  @Test
+  void aGradientTheKernelsCannotClearIsClearedAfterTheStep() {
+    try (NDManager m = NDManager.newBaseManager("PyTorch");
+        LowBitOptimizer optimizer = LowBit.adam().build()) {
+      NDArray weight = m.create(new double[] {1, 2, 3});
+      weight.setRequiresGradient(true);
+      try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
+        collector.backward(weight.mul(weight).sum());
+      }
+      assertArrayEquals(new double[] {2, 4, 6}, weight.getGradient().toDoubleArray());
+      optimizer.update("p", weight, weight.getGradient().duplicate());
+      assertArrayEquals(new double[3], weight.getGradient().toDoubleArray());
+      assertTrue(weight.toDoubleArray()[0] < 1, "the step moved the weight");
     }
   }
 
