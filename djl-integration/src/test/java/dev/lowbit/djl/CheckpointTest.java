@@ -223,6 +223,21 @@ class CheckpointTest {
   }
 
   @org.junit.jupiter.api.Test
+  void afterALoadErrorsNameTheParametersByTheirModelNames() throws IOException {
+    Path checkpoint = dir.resolve("names.safetensors");
+    try (LowBitOptimizer optimizer = preset("8bit").get();
+        TinyMlp mlp = new TinyMlp(optimizer, 1)) {
+      optimizer.save(mlp.model(), checkpoint);
+    }
+    try (LowBitOptimizer optimizer = preset("8bit").get();
+        TinyMlp mlp = new TinyMlp(optimizer, 1)) {
+      optimizer.load(mlp.model(), checkpoint);
+      assertEquals("gradient of parameter '03Linear_bias' has shape (1, 16), the weight (16)",
+          mlp.wrongShapeGradientError(optimizer, "03Linear_bias"));
+    }
+  }
+
+  @org.junit.jupiter.api.Test
   void learningNamesAfterTheFirstStepsKeepsTheState() {
     try (LowBitOptimizer late = preset("4bit").get();
         TinyMlp lateMlp = new TinyMlp(late, 1);

@@ -105,6 +105,20 @@ class GradientAndFailureTest {
     }
   }
 
+  @Test
+  void withoutNamesTheErrorDescribesAHandMadeTensorByItsNameShapeAndId() {
+    try (NDManager m = NDManager.newBaseManager("PyTorch");
+        LowBitOptimizer optimizer = LowBit.adam().build()) {
+      NDArray weight = m.zeros(new Shape(2, 3));
+      NDArray bad = m.create(new float[] {0, Float.NaN, 0, 0, 0, 0}, new Shape(2, 3));
+      assertEquals("(2, 3) (DJL id p)", assertThrows(NonFiniteGradientException.class,
+          () -> optimizer.update("p", weight, bad)).parameterName());
+      weight.setName("w");
+      assertEquals("w (2, 3) (DJL id q)", assertThrows(NonFiniteGradientException.class,
+          () -> optimizer.update("q", weight, bad)).parameterName());
+    }
+  }
+
   /** A float64 weight's gradient is not float32 memory the kernels can clear: cleared after. */
   @Test
   void aGradientTheKernelsCannotClearIsClearedAfterTheStep() {

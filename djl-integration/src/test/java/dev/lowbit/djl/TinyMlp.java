@@ -1,5 +1,7 @@
 package dev.lowbit.djl;
 
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
 import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -207,6 +209,17 @@ final class TinyMlp implements AutoCloseable {
   /** The named parameter's array. */
   NDArray parameter(String name) {
     return model.getBlock().getParameters().get(name).getArray();
+  }
+
+  /**
+   * The message of the error {@code optimizer.update} gives for the named parameter with a
+   * gradient of the wrong shape (its own values with a leading axis of 1); nothing is written.
+   */
+  String wrongShapeGradientError(LowBitOptimizer optimizer, String name) {
+    Parameter parameter = model.getBlock().getParameters().get(name);
+    NDArray weight = parameter.getArray();
+    return assertThrows(IllegalArgumentException.class,
+        () -> optimizer.update(parameter.getId(), weight, weight.expandDims(0))).getMessage();
   }
 
   @Override

@@ -156,6 +156,16 @@ class UpdatePathsTest {
   }
 
   @Test
+  void afterBindAnErrorNamesTheParameterByItsModelName() {
+    try (LowBitOptimizer o = adam().get();
+        TinyMlp mlp = new TinyMlp(o, 1)) {
+      o.bind(mlp.model());
+      assertEquals("gradient of parameter '03Linear_bias' has shape (1, 16), the weight (16)",
+          mlp.wrongShapeGradientError(o, "03Linear_bias"));
+    }
+  }
+
+  @Test
   void anIntegerWeightIsRefusedBeforeAnythingIsWritten() {
     try (NDManager m = NDManager.newBaseManager("PyTorch");
         LowBitOptimizer o = adam().get()) {
