@@ -201,11 +201,15 @@ class CheckpointTest {
           () -> optimizer.load(mlp.model(), checkpoint),
           () -> optimizer.save(mlp.model(), dir.resolve("other.safetensors")),
           () -> optimizer.bind(mlp.model()),
-          () -> mlp.train(1))) {
+          () -> mlp.train(1),
+          // Closed comes first, whatever else is wrong with the call.
+          () -> optimizer.update("any", mlp.parameter("03Linear_bias"),
+              mlp.parameter("03Linear_bias").expandDims(0)))) {
         IllegalStateException e = assertThrows(IllegalStateException.class, call);
         assertTrue(e.getMessage().contains("closed"), e.getMessage());
       }
       assertFalse(Files.exists(dir.resolve("other.safetensors")));
+      assertEquals(0, optimizer.stateBytes(), "close frees the state");
     }
   }
 
