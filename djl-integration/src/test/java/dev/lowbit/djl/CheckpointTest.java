@@ -241,6 +241,35 @@ class CheckpointTest {
     }
   }
 
+  /**
+   * The optimizer of one model trained a second one under runtime ids; binding the second model
+   * cannot give its last parameter a name the first model's holds already, and then renames none
+   * of its parameters: the second model trains on as if bind had not been called.
+   */
+  @org.junit.jupiter.api.Test
+  void aBindThatCannotNameEveryParameterNamesNone() {
+    try (LowBitOptimizer optimizer = preset("8bit").get();
+        TinyMlp first = new TinyMlp(optimizer, 1);
+        TinyMlp second = new TinyMlp(optimizer, 1);
+        LowBitOptimizer twin = preset("8bit").get();
+        TinyMlp reference = new TinyMlp(twin, 1)) {
+      optimizer.bind(first.model());
+      ai.djl.nn.Parameter taken =
+          first.model().getBlock().getParameters().get("03Linear_bias");
+      optimizer.update(taken.getId(), taken.getArray(), taken.getArray().onesLike());
+      second.train(0);
+      reference.train(0);
+      Map<String, Boolean> before = optimizer.inPlaceByKey();
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> optimizer.bind(second.model()));
+      assertTrue(e.getMessage().contains("03Linear_bias"), e.getMessage());
+      assertEquals(before, optimizer.inPlaceByKey());
+      second.trainSteps(1, 3);
+      reference.trainSteps(1, 3);
+      GradientAndFailureTest.assertWeightsEqual(reference.weights(), second.weights());
+    }
+  }
+
   @org.junit.jupiter.api.Test
   void learningNamesAfterTheFirstStepsKeepsTheState() {
     try (LowBitOptimizer late = preset("4bit").get();
