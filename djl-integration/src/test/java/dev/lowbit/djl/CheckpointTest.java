@@ -155,8 +155,10 @@ class CheckpointTest {
    * it is unfrozen); the checkpoint loads into the same model, frozen the same way, and the run
    * continues bit-identically after unfreezing.
    */
-  @org.junit.jupiter.api.Test
-  void aLayerFrozenAfterTrainingKeepsItsStateThroughACheckpoint() throws IOException {
+  @ParameterizedTest
+  @ValueSource(strings = {"first layer", "whole model"})
+  void aLayerFrozenAfterTrainingKeepsItsStateThroughACheckpoint(String frozen)
+      throws IOException {
     Path checkpoint = dir.resolve("frozen.safetensors");
     Map<String, float[]> atSave;
     Map<String, float[]> reference;
@@ -164,11 +166,13 @@ class CheckpointTest {
         TinyMlp mlp = new TinyMlp(optimizer, 1)) {
       mlp.train(0);
       mlp.train(1);
-      firstLayer(mlp).freezeParameters(true);
-      mlp.train(2);
+      frozen(mlp, frozen).freezeParameters(true);
+      if (frozen.equals("first layer")) {
+        mlp.train(2);
+      }
       optimizer.save(mlp.model(), checkpoint);
       atSave = mlp.weights();
-      firstLayer(mlp).freezeParameters(false);
+      frozen(mlp, frozen).freezeParameters(false);
       mlp.trainSteps(3, 6);
       reference = mlp.weights();
     }
@@ -176,16 +180,18 @@ class CheckpointTest {
     try (LowBitOptimizer optimizer = preset("8bit").get();
         TinyMlp mlp = new TinyMlp(optimizer, 2)) {
       mlp.setWeights(atSave);
-      firstLayer(mlp).freezeParameters(true);
+      frozen(mlp, frozen).freezeParameters(true);
       optimizer.load(mlp.model(), checkpoint);
-      firstLayer(mlp).freezeParameters(false);
+      frozen(mlp, frozen).freezeParameters(false);
       mlp.trainSteps(3, 6);
       GradientAndFailureTest.assertWeightsEqual(reference, mlp.weights());
     }
   }
 
-  private static ai.djl.nn.Block firstLayer(TinyMlp mlp) {
-    return mlp.model().getBlock().getChildren().get(0).getValue();
+  /** The block a frozen-layer test freezes: "first layer" or "whole model". */
+  private static ai.djl.nn.Block frozen(TinyMlp mlp, String which) {
+    ai.djl.nn.Block model = mlp.model().getBlock();
+    return which.equals("whole model") ? model : model.getChildren().get(0).getValue();
   }
 
   @org.junit.jupiter.api.Test
