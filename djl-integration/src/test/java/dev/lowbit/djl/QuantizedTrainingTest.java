@@ -72,6 +72,18 @@ class QuantizedTrainingTest {
     assertTrue(four < 0.5f * untrained, "4-bit Shampoo " + four + " vs untrained " + untrained);
   }
 
+  /**
+   * Until its first inverse roots (step 500 by default) Shampoo's preconditioners are the
+   * identity, so it steps exactly as its base AdamW, in either {@link Semantics}.
+   */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.EnumSource(Semantics.class)
+  void shampooBeforeItsFirstInverseRootStepsAsItsAdamW(Semantics semantics) {
+    GradientAndFailureTest.assertWeightsEqual(
+        weightsAfter(3, () -> LowBit.adamW().optSemantics(semantics).build()),
+        weightsAfter(3, () -> LowBit.shampoo().optSemantics(semantics).build()));
+  }
+
   @Test
   void quantizedStateIsSmallerThanFloat32State() {
     long fp32 = stateBytes(() -> LowBit.adamW32().build());
