@@ -121,6 +121,32 @@ class SecondDeviceTest {
   }
 
   /**
+   * A load starts the per-device bookkeeping afresh, also for a parameter the checkpoint does not
+   * hold (frozen when saved and when loaded) whose first update came from another device: once
+   * unfrozen and trained on its own device, it is keyed by its bare name, as a checkpoint of it
+   * must be for a later load.
+   */
+  @Test
+  void aLoadForgetsWhichDeviceCameFirstAlsoForAParameterItDoesNotHold() throws IOException {
+    Path checkpoint = dir.resolve("first-layer-frozen.safetensors");
+    try (LowBitOptimizer optimizer = adamW8bit().get();
+        TinyMlp mlp = new TinyMlp(optimizer, 1)) {
+      ai.djl.nn.Block firstLayer = mlp.model().getBlock().getChildren().get(0).getValue();
+      firstLayer.freezeParameters(true);
+      mlp.train(0);
+      optimizer.save(mlp.model(), checkpoint);
+      Parameter w = mlp.model().getBlock().getParameters().get("01Linear_weight");
+      optimizer.update(
+          w.getId(), onDevice(w.getArray().duplicate(), OTHER), w.getArray().onesLike());
+      optimizer.load(mlp.model(), checkpoint);
+      firstLayer.freezeParameters(false);
+      mlp.train(1);
+      assertEquals(java.util.Set.of("01Linear_weight", "01Linear_bias", "03Linear_weight",
+          "03Linear_bias"), optimizer.inPlaceByKey().keySet());
+    }
+  }
+
+  /**
    * {@code array} as if it lived on {@code device}: {@code getDevice()} says so, and so do the
    * arrays its manager creates (the copy path writes back through one); every other call goes to
    * the real CPU tensor, with such wrapped arguments unwrapped.
