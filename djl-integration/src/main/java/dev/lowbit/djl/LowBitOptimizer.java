@@ -285,14 +285,11 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
   }
 
   /**
-   * The parameter described without quotes, for an exception that quotes it itself: before
-   * {@code bind}, {@code weight (4, 3) (DJL id uid-...)}.
+   * A parameter keyed by its runtime id described without quotes, for an exception that quotes
+   * it itself: {@code weight (4, 3) (DJL id uid-...)}. Such a parameter has no model name ({@code
+   * bind} and {@code load} re-key every parameter they name), so only the tensor can tell.
    */
-  private String description(String parameterId, NDArray weight) {
-    String name = names.get(parameterId);
-    if (name != null) {
-      return name;
-    }
+  private static String description(String parameterId, NDArray weight) {
     String shortName = weight.getName() == null ? "" : weight.getName() + " ";
     return shortName + weight.getShape() + " (DJL id " + parameterId + ")";
   }
