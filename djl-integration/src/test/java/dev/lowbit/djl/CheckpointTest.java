@@ -232,6 +232,18 @@ class CheckpointTest {
     return new String(bytes, 8, (int) length, StandardCharsets.UTF_8);
   }
 
+  /** The checkpoint's informational hyperparameters name the DJL tracker, not an adapter class. */
+  @org.junit.jupiter.api.Test
+  void theCheckpointNamesTheLearningRateTracker() throws IOException {
+    Path checkpoint = dir.resolve("tracker.safetensors");
+    try (LowBitOptimizer optimizer = preset("8bit").get();
+        TinyMlp mlp = new TinyMlp(optimizer, 1)) {
+      optimizer.save(mlp.model(), checkpoint);
+    }
+    String header = header(checkpoint);
+    assertTrue(header.contains("schedule djl-tracker:FixedTracker"), header);
+  }
+
   @org.junit.jupiter.api.Test
   void afterALoadErrorsNameTheParametersByTheirModelNames() throws IOException {
     Path checkpoint = dir.resolve("names.safetensors");

@@ -3,6 +3,10 @@ package dev.lowbit.optim;
 /**
  * The learning rate as a function of a tensor's own step count {@code t} (1 on its first step).
  * The value must be finite and not negative; a step that gets anything else fails before writing.
+ *
+ * <p>A checkpoint records, for its reader, a constant schedule's value, and of any other schedule
+ * its {@code toString()} when its class overrides it, else its class name: override it to say
+ * what the schedule is.
  */
 @FunctionalInterface
 public interface LearningRateSchedule {
@@ -26,7 +30,7 @@ public interface LearningRateSchedule {
   }
 
   /**
-   * A constant schedule; {@link #toString()} prints the value (it is written into checkpoints).
+   * A constant schedule; checkpoints record its value as a number.
    *
    * @param learningRate the rate for every step
    */

@@ -589,13 +589,27 @@ public abstract class Optimizer implements AutoCloseable {
     Map<String, Object> h = new LinkedHashMap<>();
     LearningRateSchedule lr = options.learningRate();
     h.put("learning_rate", lr instanceof LearningRateSchedule.Constant c
-        ? (Object) c.learningRate() : "schedule " + lr.getClass().getName());
+        ? (Object) c.learningRate() : "schedule " + describe(lr));
     h.put("clip_global_norm", options.clipGlobalNorm());
     h.put("clip_tensor_norm", options.clipTensorNorm());
     h.put("clip_value", options.clipValue());
     h.put("rescale_gradient", options.gradScale());
     h.put("non_finite_policy", options.nonFinitePolicy().name());
     return h;
+  }
+
+  /**
+   * A schedule's own description when its class gives one (the DJL adapter's names the tracker),
+   * else its class name: a lambda's {@code toString} is only an address.
+   */
+  private static String describe(LearningRateSchedule schedule) {
+    try {
+      boolean describesItself =
+          schedule.getClass().getMethod("toString").getDeclaringClass() != Object.class;
+      return describesItself ? schedule.toString() : schedule.getClass().getName();
+    } catch (NoSuchMethodException e) {
+      throw new AssertionError("every class has toString", e);
+    }
   }
 
   /**

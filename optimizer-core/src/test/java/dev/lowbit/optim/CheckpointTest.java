@@ -592,6 +592,26 @@ class CheckpointTest {
       String lr = in.metadataObject("lowbit.hyperparameters").get("learning_rate").getAsString();
       assertTrue(lr.startsWith("schedule "), lr);
     }
+    try (Optimizer opt = Optimizers.adamW().learningRate(new InverseStep()).build()) {
+      opt.save(file);
+    }
+    try (CheckpointReader in = CheckpointReader.open(file)) {
+      String lr = in.metadataObject("lowbit.hyperparameters").get("learning_rate").getAsString();
+      assertEquals("schedule 1e-3 / t", lr);
+    }
+  }
+
+  /** A schedule that says what it is. */
+  private static final class InverseStep implements LearningRateSchedule {
+    @Override
+    public float at(long step) {
+      return 1e-3f / step;
+    }
+
+    @Override
+    public String toString() {
+      return "1e-3 / t";
+    }
   }
 
   /**
