@@ -23,7 +23,16 @@ class CheckpointTest {
 
   @TempDir Path dir;
 
-  private static Supplier<LowBitOptimizer> preset(String precision) {
+  /**
+   * The optimizers these tests resume, all with learning rate 1e-2 ({@code ResumeInNewJvmTest}
+   * builds them in two JVMs).
+   *
+   * @param precision {@code 8bit} (8-bit AdamW), {@code 4bit} (4-bit AdamW), {@code shampoo4bit}
+   *     (4-bit Shampoo over 8-bit AdamW, statistics every 2 steps, roots every 4), else float32
+   *     AdamW
+   * @return a supplier of new optimizers built that way
+   */
+  static Supplier<LowBitOptimizer> preset(String precision) {
     return switch (precision) {
       case "8bit" -> () -> LowBit.adamW8bit().optLearningRateTracker(Tracker.fixed(1e-2f)).build();
       case "4bit" -> () -> LowBit.adamW4bit().optLearningRateTracker(Tracker.fixed(1e-2f)).build();
