@@ -38,4 +38,12 @@ class LowBitCliTest {
     assertTrue(run.err().contains("--json"), "no suggestion: " + run.err());
     assertTrue(run.err().endsWith("Try 'lowbit memory --help'.\n"), run.err());
   }
+
+  @Test
+  void aFailingCommandsErrorLineIsFlushedWithoutTheHelpPointer() {
+    CliRun run = run("memory", "--measure-limit", "-1");
+    assertEquals(2, run.status());
+    assertEquals("lowbit memory: error: --measure-limit must not be negative\n", run.err());
+    assertEquals("", run.out());
+  }
 }
