@@ -81,8 +81,9 @@ public final class LowBitCli implements Runnable {
     return commandLine.getCommandSpec().qualifiedName() + ": error: " + message;
   }
 
+  /** Without a subcommand: prints the usage text to the command's writer. */
   @Override
   public void run() {
-    spec.commandLine().usage(System.out);
+    spec.commandLine().usage(spec.commandLine().getOut()); // usage(PrintWriter) flushes it
   }
 }

@@ -40,6 +40,17 @@ class LowBitCliTest {
   }
 
   @Test
+  void noSubcommandPrintsTheUsageToTheCommandsWriter() {
+    CliRun run = run();
+    assertEquals(0, run.status(), run.err());
+    assertTrue(run.out().startsWith("Usage: lowbit "), run.out());
+    for (String command : new String[] {"compare", "memory", "speed", "quant-error"}) {
+      assertTrue(run.out().contains("\n  " + command + " "), command + " missing: " + run.out());
+    }
+    assertEquals("", run.err());
+  }
+
+  @Test
   void aFailingCommandsErrorLineIsFlushedWithoutTheHelpPointer() {
     CliRun run = run("memory", "--measure-limit", "-1");
     assertEquals(2, run.status());
