@@ -7,6 +7,7 @@ import dev.lowbit.bench.speed.StateKind;
 import dev.lowbit.bench.speed.StepTimer;
 import dev.lowbit.kernels.Kernels;
 import dev.lowbit.kernels.OptimizerKernels;
+import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -133,7 +134,9 @@ public final class SpeedCommand implements Callable<Integer> {
     }
     SpeedReport report =
         new SpeedReport(params, results, timer.copyNanosPerFloat(params), Kernels.get().name());
-    System.out.println(json ? report.toJson() : report.toText());
+    PrintWriter out = spec.commandLine().getOut();
+    out.println(json ? report.toJson() : report.toText());
+    out.flush();
     return 0;
   }
 }
