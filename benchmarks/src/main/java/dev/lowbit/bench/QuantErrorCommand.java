@@ -67,8 +67,11 @@ public final class QuantErrorCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
     if (shampoo) {
-      return ShampooErrorTable.run(System.out, json);
+      int status = ShampooErrorTable.run(out, json);
+      out.flush();
+      return status;
     }
     if (steps < 1) {
       throw new ParameterException(spec.commandLine(), "--steps must be at least 1, got " + steps);
@@ -85,7 +88,6 @@ public final class QuantErrorCommand implements Callable<Integer> {
       }
     }
     QuantErrorReport report = QuantErrorReport.measure(tensors);
-    PrintWriter out = spec.commandLine().getOut();
     if (json) {
       out.println(report.toJson());
     } else {

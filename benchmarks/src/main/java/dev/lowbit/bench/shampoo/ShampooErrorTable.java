@@ -5,7 +5,7 @@ import dev.lowbit.optim.Optimizer;
 import dev.lowbit.optim.Optimizers;
 import dev.lowbit.optim.shampoo.InverseRootErrors;
 import dev.lowbit.quant.CodeBook;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -111,7 +111,7 @@ public final class ShampooErrorTable {
    * @param out where to print
    * @param json true for JSON
    */
-  public static void print(List<Entry> entries, PrintStream out, boolean json) {
+  public static void print(List<Entry> entries, PrintWriter out, boolean json) {
     if (json) {
       Map<String, Object> o = new LinkedHashMap<>();
       o.put("order", ORDER);
@@ -148,19 +148,29 @@ public final class ShampooErrorTable {
   /**
    * Computes and prints the table: what {@code lowbit quant-error --shampoo} runs.
    *
-   * @param out where to print
+   * @param out where to print (not flushed: the caller flushes)
    * @param json true for JSON
    * @return 0 when every row ranks 4-bit A worst and rectified 4-bit U best, else 1
    */
-  public static int run(PrintStream out, boolean json) {
+  public static int run(PrintWriter out, boolean json) {
     List<Entry> entries = compute();
     print(entries, out, json);
+    return ordered(entries) ? 0 : 1;
+  }
+
+  /**
+   * Whether every row ranks as the paper's does: 4-bit A worst, rectified 4-bit U best.
+   *
+   * @param entries the table's rows
+   * @return true when each row's errors strictly decrease from A to U to rectified U
+   */
+  public static boolean ordered(List<Entry> entries) {
     boolean ordered = true;
     for (Entry e : entries) {
       ordered &= e.quantizedMatrix() > e.quantizedEigenvectors()
           && e.quantizedEigenvectors() > e.rectifiedEigenvectors();
     }
-    return ordered ? 0 : 1;
+    return ordered;
   }
 
   /**
@@ -170,7 +180,10 @@ public final class ShampooErrorTable {
    */
   public static void main(String[] args) {
     boolean json = args.length > 0 && args[0].equals("--json");
-    System.exit(run(System.out, json));
+    PrintWriter out = new PrintWriter(System.out);
+    int status = run(out, json);
+    out.flush();
+    System.exit(status);
   }
 
   /** The accumulated left statistic of a 1200-wide layer during a short training run. */
