@@ -256,6 +256,7 @@ public final class CompareCommand implements Callable<Integer> {
       announce.println("Chart: " + chart.toAbsolutePath());
     }
     out.flush();
+    err.flush(); // with --json, the notes and the chart's path went to err
     return 0;
   }
 

@@ -84,6 +84,9 @@ class CompareCommandTest {
     double fourBit = rows.get(1).getAsJsonObject().get("bytesPerParameter").getAsDouble();
     assertTrue(fourBit > 1.0 && fourBit < 1.1, "adamw4bit bytes/param " + fourBit);
 
+    // In JSON mode the announcements go to standard error, the chart's path last.
+    assertTrue(run.err().startsWith("Data: "), run.err());
+    assertTrue(run.err().endsWith("Chart: " + chart.toAbsolutePath() + "\n"), run.err());
     BufferedImage image = ImageIO.read(chart.toFile());
     assertEquals(1280, image.getWidth());
     assertEquals(480, image.getHeight());
