@@ -101,4 +101,30 @@ class ShapeFileTest {
       assertTrue(model.source().length() > 40, model.name() + " names no source");
     }
   }
+
+  @Test
+  void aNameIsRepeatedWithItsIndexOnlyWhenCountIsAboveOne() throws IOException {
+    ModelShapes model = ShapeFile.read(file("layer.* 10\nhead 5 1\n"));
+    assertEquals(List.of("layer.*", "head"), model.tensors().stream().map(TensorShape::name).toList());
+    // A duplicate from a line without COUNT gets no hint about '*'.
+    assertTrue(error("a 10\na 5 1\n").endsWith(":2: tensor name 'a' appears twice"));
+  }
+
+  @Test
+  void exactlyTheMostTensorsAreAllowed() throws IOException {
+    ModelShapes model = ShapeFile.read(file("a 10\nh.*.w 1 99999\n"));
+    assertEquals(100_000, model.tensors().size());
+    String message = error("a 10\nb 10\nc 10\nh.*.w 1 99999\n");
+    assertTrue(message.contains(":4: COUNT 99999 would make more than 100000 tensors"), message);
+  }
+
+  @Test
+  void aFileNamedOnlyByItsExtensionKeepsItsWholeName() throws IOException {
+    Path f = dir.resolve(".shapes");
+    Files.writeString(f, "a 10\n");
+    assertEquals(".shapes", ShapeFile.read(f).name());
+    Path plain = dir.resolve("plain");
+    Files.writeString(plain, "a 10\n");
+    assertEquals("plain", ShapeFile.read(plain).name());
+  }
 }

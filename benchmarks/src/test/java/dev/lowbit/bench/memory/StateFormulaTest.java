@@ -50,6 +50,8 @@ class StateFormulaTest {
       assertEquals(8 * 64 * 63, bytes(name, 64, 63), name);
     }
     assertEquals(4 * 4095, bytes("sgdm8bit", 4095));
+    // From 4096 elements on, the state is quantized.
+    assertEquals(2 * (4096 + 4 * 16), bytes("adamw8bit", 4096));
   }
 
   @Test
@@ -70,5 +72,35 @@ class StateFormulaTest {
     assertEquals(2.031, PRESETS.get("adamw8bit").bytes(gpt2) / params, 0.01);
     assertEquals(1.03, PRESETS.get("adamw4bit").bytes(gpt2) / params, 0.02);
     assertEquals(0.53, PRESETS.get("adamw4bit-factorized").bytes(gpt2) / params, 0.02);
+  }
+
+  private static long shampoo(String name, long... dims) {
+    return ShampooLayout.presets().stream()
+        .filter(l -> l.name().equals(name))
+        .findFirst()
+        .orElseThrow()
+        .bytes(new TensorShape("t", dims));
+  }
+
+  @Test
+  void shampooCutsASideAbove1200IntoNearEqualParts() {
+    // 2500 rows: parts of 834, 833 and 833, each a float32 statistic and root (8 n^2 bytes);
+    // the 3-wide side, once per row part. Plus float32 AdamW's 8 bytes per element.
+    long rowSides = 8L * 834 * 834 + 2 * 8L * 833 * 833;
+    assertEquals(8 * 7500 + rowSides + 3 * 8 * 9, shampoo("shampoo32", 2500, 3));
+  }
+
+  @Test
+  void shampooOfAVectorIsItsAdamWAndSizeOneDimensionsAreDropped() {
+    assertEquals(8 * 5000, shampoo("shampoo32", 5000));
+    assertEquals(8 * 5000, shampoo("shampoo4bit", 1, 5000));
+  }
+
+  @Test
+  void shampoo4bitQuantizesASideOf64ButNot63() {
+    // Order 64: 4096 elements, 4-bit: 2 (4 n + n s / 2 + 4 n s / 64) with s = 64.
+    long side64 = 2 * (4 * 64 + 64 * 64 / 2 + 4 * (64 * 64 / 64));
+    assertEquals(8 * 4096 + 2 * side64, shampoo("shampoo4bit", 64, 64));
+    assertEquals(8 * 63 * 63 + 2 * 8 * 63 * 63, shampoo("shampoo4bit", 63, 63));
   }
 }
