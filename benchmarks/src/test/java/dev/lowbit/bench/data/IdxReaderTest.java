@@ -213,4 +213,52 @@ class IdxReaderTest {
     }
     assertTrue(sample.origin().contains("embedded"));
   }
+
+  @Test
+  void aFourByteFileIsATruncatedHeaderNotTooShort() throws IOException {
+    Path file = write("four", new byte[] {0, 0, 8, 1});
+    assertEquals(
+        file + ": truncated header: 1 dimensions need 8 header bytes, the file has 4",
+        messageOf(file));
+  }
+
+  @Test
+  void wrongMagicNumberNamesBothBytesInHex() throws IOException {
+    byte[] bytes = concat(header(8, 2), new byte[] {1, 2});
+    bytes[0] = 0x01;
+    bytes[1] = (byte) 0xa2;
+    Path file = write("magic", bytes);
+    assertTrue(messageOf(file).contains("first two bytes are 0x01 0xa2,"), messageOf(file));
+  }
+
+  @Test
+  void fourDimensionsAreTheMost() throws IOException {
+    IdxArray a = IdxReader.read(write("rank4", concat(header(8, 1, 1, 1, 2), new byte[] {7, 8})));
+    assertArrayEquals(new int[] {1, 1, 1, 2}, a.dimensions());
+    assertEquals(1, a.count());
+    Path five = write("rank5", concat(header(8, 1, 1, 1, 1, 2), new byte[] {7, 8}));
+    assertTrue(messageOf(five).contains("number of dimensions is 5, expected 1 to 4"));
+  }
+
+  @Test
+  void sizesAreReadAsFourBigEndianBytes() throws IOException {
+    int size = 0x00010203; // 66,051: a byte in each of the three low positions
+    byte[] data = new byte[size];
+    data[size - 1] = 42;
+    IdxArray a = IdxReader.read(write("big", concat(header(8, size), data)));
+    assertArrayEquals(new int[] {size}, a.dimensions());
+    assertEquals(42, a.data()[size - 1]);
+  }
+
+  @Test
+  void theLargestLoadableSizeIsCheckedAgainstTheDataNotRefusedAsTooLarge() throws IOException {
+    // 2^31 - 1 - 8 data bytes and an 8-byte header fill the largest array exactly.
+    int largest = Integer.MAX_VALUE - 8;
+    Path fits = write("fits", concat(header(8, largest), new byte[] {1}));
+    assertTrue(
+        messageOf(fits).contains("truncated: the header announces 2147483639 data bytes, only 1"),
+        messageOf(fits));
+    Path tooLarge = write("large", concat(header(8, largest + 1), new byte[] {1}));
+    assertTrue(messageOf(tooLarge).contains("more than 2^31 elements"), messageOf(tooLarge));
+  }
 }
