@@ -71,4 +71,20 @@ class SpeedReportTest {
     assertEquals(6, KernelWorkload.rowsOf(4098)); // 4098 = 6 x 683
     assertEquals(1, KernelWorkload.rowsOf(4099));
   }
+
+  @Test
+  void theFp32RatioDividesByTheFp32Time() {
+    SpeedReport slowFp32 =
+        new SpeedReport(
+            4096,
+            List.of(
+                new SpeedReport.Result(StateKind.FP32, Implementation.SCALAR, 1, 2.0),
+                new SpeedReport.Result(StateKind.BIT4, Implementation.SCALAR, 1, 0.5)),
+            0.125,
+            "scalar");
+    String text = slowFp32.toText();
+    assertTrue(text.contains("4bit             scalar       1       0.500    0.25x          -          -"), text);
+    assertTrue(text.startsWith("AdamW step, 4,096 parameters (heap segments); active kernels: scalar\n"
+        + "copy baseline: 0.125 ns/float"), text);
+  }
 }
