@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
+/** The Adam-like moments {@code lowbit quant-error} measures: reproducible, by their recipe. */
 class AdamMomentsTest {
 
   @Test
@@ -59,5 +60,51 @@ class AdamMomentsTest {
     assertTrue(assertThrows(IllegalArgumentException.class,
         () -> AdamMoments.generate(new long[] {3037000500L, 3037000500L}, 1, 1)).getMessage()
         .contains("too large"));
+  }
+
+  /**
+   * The class's recipe, step by step: per-row scales {@code 1e-3 exp(N)}, per-column scales
+   * {@code exp(0.5 N)} (1 for a vector, drawing nothing), gradients {@code row * col * N *
+   * exp(0.75 N)}, then Adam's recurrences in float32.
+   */
+  private static float[][] byTheRecipe(int rows, int cols, boolean matrix, int steps, long seed) {
+    java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+    float[] rowScale = new float[rows];
+    for (int i = 0; i < rows; i++) {
+      rowScale[i] = (float) (1e-3 * Math.exp(random.nextGaussian()));
+    }
+    float[] colScale = new float[cols];
+    for (int j = 0; j < cols; j++) {
+      colScale[j] = matrix ? (float) Math.exp(0.5 * random.nextGaussian()) : 1f;
+    }
+    float[] m = new float[rows * cols];
+    float[] v = new float[rows * cols];
+    for (int t = 0; t < steps; t++) {
+      for (int k = 0; k < rows * cols; k++) {
+        float g = (float) (rowScale[k / cols] * colScale[k % cols] * random.nextGaussian()
+            * Math.exp(0.75 * random.nextGaussian()));
+        m[k] = AdamMoments.BETA1 * m[k] + (1 - AdamMoments.BETA1) * g;
+        v[k] = AdamMoments.BETA2 * v[k] + (1 - AdamMoments.BETA2) * g * g;
+      }
+    }
+    return new float[][] {m, v};
+  }
+
+  @Test
+  void theMomentsFollowTheDocumentedRecipe() {
+    AdamMoments matrix = AdamMoments.generate(new long[] {3, 4}, 3, 5);
+    float[][] expected = byTheRecipe(3, 4, true, 3, 5);
+    assertArrayEquals(expected[0], matrix.m(), 0f);
+    assertArrayEquals(expected[1], matrix.v(), 0f);
+    AdamMoments vector = AdamMoments.generate(new long[] {7}, 2, 6);
+    expected = byTheRecipe(7, 1, false, 2, 6);
+    assertArrayEquals(expected[0], vector.m(), 0f);
+    assertArrayEquals(expected[1], vector.v(), 0f);
+  }
+
+  @Test
+  void aSizeOfOneIsAllowedInEitherDimension() {
+    assertEquals(5, AdamMoments.generate(new long[] {1, 5}, 1, 1).m().length);
+    assertEquals(5, AdamMoments.generate(new long[] {5, 1}, 1, 1).v().length);
   }
 }

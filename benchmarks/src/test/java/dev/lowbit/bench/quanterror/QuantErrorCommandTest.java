@@ -92,4 +92,46 @@ class QuantErrorCommandTest {
     assertEquals(0, run.status());
     assertTrue(run.out().contains("--json") && run.out().contains("--shapes"), run.out());
   }
+
+  @Test
+  void eachTensorGetsTheSeedPlusItsIndex() {
+    CliRun run = run("quant-error", "--json", "--shapes=64x64,4096", "--steps=3", "--seed=7");
+    assertEquals(0, run.status(), run.err());
+    QuantErrorReport expected =
+        QuantErrorReport.measure(
+            java.util.List.of(
+                AdamMoments.generate(new long[] {64, 64}, 3, 7),
+                AdamMoments.generate(new long[] {4096}, 3, 8)));
+    assertEquals(expected.toJson() + "\n", run.out());
+  }
+
+  @Test
+  void oneStepAndSizeOneAreAllowedZeroStepsAreNot() {
+    assertEquals(0, run("quant-error", "--json", "--shapes=1x4096", "--steps=1").status());
+    CliRun run = run("quant-error", "--shapes=64x64", "--steps=0");
+    assertEquals(2, run.status());
+    assertEquals("lowbit quant-error: error: --steps must be at least 1, got 0", run.err().lines()
+        .findFirst().orElseThrow());
+  }
+
+  @Test
+  void theHeapCheckCountsEveryTensorsMomentsAndTheLargestsWorkCopies() {
+    // 8 bytes for each of 1.3e9 elements, 12 more for each of the largest tensor's 9e8:
+    // 21.2e9 bytes = 20,217.8 MiB, printed rounded down.
+    CliRun run = run("quant-error", "--shapes=30000x30000,20000x20000");
+    assertEquals(2, run.status(), run.err());
+    assertTrue(
+        run.err().startsWith(
+            "lowbit quant-error: error: --shapes: 1,300,000,000 elements need about 20,217 MiB"
+                + " of heap, more than the maximum heap of "
+                + String.format(java.util.Locale.ROOT, "%,d", Runtime.getRuntime().maxMemory() >> 20)
+                + " MiB (use smaller shapes or raise -Xmx)\n"),
+        run.err());
+    // The largest array a shape may fill passes the size check and meets the heap check.
+    run = run("quant-error", "--shapes=2147483639");
+    assertEquals(2, run.status(), run.err());
+    assertTrue(run.err().contains("--shapes: 2,147,483,639 elements need about"), run.err());
+    run = run("quant-error", "--shapes=2147483640");
+    assertTrue(run.err().contains("'2147483640' has more than 2147483639 elements"), run.err());
+  }
 }
