@@ -104,7 +104,8 @@ public final class CompareChart {
     return kind == null ? e.getClass().getSimpleName() : kind;
   }
 
-  private static JFreeChart accuracyChart(CompareReport report) {
+  /** The accuracy panel; package-private so that tests can read its data. */
+  static JFreeChart accuracyChart(CompareReport report) {
     XYSeriesCollection data = new XYSeriesCollection();
     for (OptimizerSummary s : report.optimizers()) {
       if (s.testAccuracyPerEpoch().isEmpty()) {
@@ -161,7 +162,8 @@ public final class CompareChart {
     return chart;
   }
 
-  private static JFreeChart memoryChart(CompareReport report) {
+  /** The memory panel; package-private so that tests can read its data. */
+  static JFreeChart memoryChart(CompareReport report) {
     DefaultCategoryDataset data = new DefaultCategoryDataset();
     for (OptimizerSummary s : report.optimizers()) {
       String label = s.completedSeeds() == 0 ? s.optimizer() + " (diverged)" : s.optimizer();
