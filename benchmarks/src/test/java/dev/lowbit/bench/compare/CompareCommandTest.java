@@ -75,7 +75,12 @@ class CompareCommandTest {
       assertTrue(stateBytes > 0, name + ": no optimizer state measured");
       assertEquals(
           (double) stateBytes / parameters, row.get("bytesPerParameter").getAsDouble(), 1e-9);
-      assertTrue(row.get("medianStepMillis").getAsDouble() > 0);
+      double step = row.get("medianStepMillis").getAsDouble();
+      double update = row.get("medianUpdateMillis").getAsDouble();
+      // Each step's update is part of that step, so its median is no larger. (A step time from
+      // a sum of two System.nanoTime() readings would be at least twice the machine's uptime.)
+      assertTrue(step > 0 && step < 3_600_000, name + ": median step " + step + " ms");
+      assertTrue(update > 0 && update <= step, name + ": median update " + update + " ms");
       assertEquals(1, row.getAsJsonArray("testAccuracyPerEpoch").size());
     }
     // DJL's Adam keeps float32 m and v: exactly 8 bytes per parameter; 4-bit AdamW about 1.05
@@ -116,6 +121,7 @@ class CompareCommandTest {
       }
     }
     assertTrue(header >= 0, run.out());
+    assertEquals("", lines.get(header - 1), "a blank line before the table");
     for (String column : CompareReport.COLUMNS) {
       assertTrue(lines.get(header).contains(column), "missing column " + column);
     }
@@ -124,6 +130,41 @@ class CompareCommandTest {
     assertTrue(row.startsWith("djl-adam "), row);
     assertTrue(row.contains(" +- "), row);
     assertTrue(run.out().contains("using 512 training and 200 test images"), run.out());
+    assertEquals(lines.get(header).length(), lines.get(header + 1).length(), "rule under header");
+    assertEquals("", lines.get(header + 3));
+    assertEquals(
+        "Test accuracy: mean +- sample standard deviation over 1 seed(s), after the last epoch."
+            + " Times: median per step; 'update' is Trainer.step() alone.",
+        lines.get(header + 4));
+    assertEquals("State bytes: djl-adam: bytes of its m and v NDArrays.", lines.get(header + 5));
+    assertEquals("Learning rates: djl-adam=0.001", lines.get(header + 6));
+    assertEquals(header + 7, lines.size(), run.out());
+  }
+
+  @Test
+  void aRunTooShortForShampooGetsItsNoteAndTheStateSourcesAreGrouped() {
+    CliRun run =
+        run("compare", "--sample", "--train-limit", "256", "--test-limit", "100",
+            "--batch-size", "64", "--epochs", "2", "--optimizers", "adamw32,shampoo32,adamw8bit",
+            "--lr", "0.002", "--no-chart");
+    assertEquals(0, run.status(), run.err());
+    assertTrue(
+        run.out().contains(
+            "\nNote: shampoo32: does nothing of its own before step 500 and this run has 8 steps,"),
+        run.out());
+    assertTrue(run.out().contains(" --epochs 126 or more shows it.\n"), run.out());
+    assertTrue(
+        run.out().contains(
+            "\nLearning rates: adamw32=0.002, shampoo32=0.002, adamw8bit=0.002\n"),
+        run.out());
+    // Shampoo's state: its base AdamW's m and v plus the preconditioners, so more than AdamW's.
+    assertTrue(stateBytes(run.out(), "shampoo32") > stateBytes(run.out(), "adamw32"), run.out());
+    String sources =
+        run.out().lines().filter(l -> l.startsWith("State bytes: ")).findFirst().orElseThrow();
+    // One group per way of measuring, in first-seen order, each listing its optimizers.
+    assertTrue(sources.startsWith("State bytes: adamw32, adamw8bit: "), sources);
+    assertTrue(sources.contains("; shampoo32: "), sources);
+    assertTrue(sources.endsWith("."), sources);
   }
 
   @Test
@@ -205,5 +246,76 @@ class CompareCommandTest {
     assertEquals(2, run.status());
     assertTrue(run.err().contains(dir.resolve("train-images-idx3-ubyte").toString()), run.err());
     assertTrue(run.err().contains("truncated header"), run.err());
+  }
+
+  @Test
+  void theSameSeedTrainsTheSameAndADivergedRunIsReported() {
+    String[] args = {
+      "compare", "--sample", "--train-limit", "128", "--test-limit", "100", "--batch-size", "64",
+      "--optimizers", "adamw32", "--json", "--no-chart"
+    };
+    JsonObject first = JsonParser.parseString(run(args).out()).getAsJsonObject()
+        .getAsJsonArray("optimizers").get(0).getAsJsonObject();
+    JsonObject second = JsonParser.parseString(run(args).out()).getAsJsonObject()
+        .getAsJsonArray("optimizers").get(0).getAsJsonObject();
+    assertEquals(first.get("finalTrainLossMean"), second.get("finalTrainLossMean"));
+    assertEquals(first.get("testAccuracyMean"), second.get("testAccuracyMean"));
+
+    CliRun diverged =
+        run("compare", "--sample", "--train-limit", "128", "--test-limit", "100", "--batch-size",
+            "64", "--optimizers", "adamw32", "--lr", "1e30", "--no-chart");
+    assertEquals(0, diverged.status(), diverged.err());
+    assertTrue(diverged.out().contains("\nadamw32 seed 1: diverged"), diverged.out());
+    assertTrue(diverged.err().contains(" seed 1 diverged"), diverged.err());
+  }
+
+  /** The state-bytes cell of an optimizer's row in the text table. */
+  private static long stateBytes(String out, String optimizer) {
+    String row =
+        out.lines().filter(l -> l.startsWith(optimizer + " ")).findFirst().orElseThrow();
+    return Long.parseLong(row.strip().split("\\s+")[1].replace(",", ""));
+  }
+
+  @Test
+  void epochsWhoseTimingsExceedAQuarterOfTheHeapAreRefusedNamingTheLimit() {
+    long heap = Runtime.getRuntime().maxMemory();
+    long fit = heap / 4 / 16; // two longs per step
+    long epochs = (fit + 1 + 3) / 4; // 4 steps per epoch: just over what fits
+    CliRun run =
+        run("compare", "--sample", "--train-limit", "512", "--epochs", Long.toString(epochs),
+            "--no-chart");
+    assertEquals(2, run.status(), run.err());
+    assertEquals(
+        String.format(
+            java.util.Locale.ROOT,
+            "lowbit compare: error: --epochs %d gives %,d training steps (4 per epoch), too many"
+                + " to time: at most %,d fit in a quarter of the maximum heap (%,d MiB)%n",
+            epochs, 4 * epochs, fit, heap >> 20),
+        run.err());
+  }
+
+  @Test
+  void aZeroLearningRateIsRefused() {
+    CliRun run = run("compare", "--sample", "--lr", "0", "--no-chart");
+    assertEquals(2, run.status());
+    assertEquals("lowbit compare: error: --lr must be a positive number, got 0.0\n", run.err());
+  }
+
+  @Test
+  void theBatchSizeMayBeAsLargeAsTheTrainingSetAndNoLarger() {
+    CliRun run =
+        run("compare", "--sample", "--train-limit", "64", "--test-limit", "10", "--batch-size",
+            "64", "--optimizers", "adamw32", "--json", "--no-chart");
+    assertEquals(0, run.status(), run.err());
+    assertEquals(1, JsonParser.parseString(run.out()).getAsJsonObject()
+        .getAsJsonObject("settings").get("stepsPerEpoch").getAsInt());
+    run = run("compare", "--sample", "--train-limit", "64", "--batch-size", "65", "--no-chart");
+    assertEquals(2, run.status());
+    assertEquals(
+        "lowbit compare: error: --batch-size must be between 1 and the number of training images"
+            + " (64), got 65\n",
+        run.err());
+    run = run("compare", "--sample", "--train-limit", "64", "--batch-size", "0", "--no-chart");
+    assertTrue(run.err().contains("got 0\n"), run.err());
   }
 }

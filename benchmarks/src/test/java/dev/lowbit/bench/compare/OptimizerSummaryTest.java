@@ -57,6 +57,17 @@ class OptimizerSummaryTest {
             new CompareSettings("d", 1, 1, "mlp", 100, 2, 1, 10, List.of(1), List.of("x=0.001")),
             List.of(s));
     assertTrue(report.toTable().contains("diverged"), report.toTable());
+    // No loss either: a dash.
+    String row = report.toTable().lines().toList().get(2);
+    assertEquals(List.of("x", "800", "8.000", "-", "diverged", "2.00", "1.00"),
+        List.of(row.strip().split("\\s+")));
+  }
+
+  @Test
+  void theSampleStandardDeviationDividesByNMinusOne() {
+    assertEquals(0.0, OptimizerSummary.std(new double[] {5}));
+    assertEquals(Math.sqrt(2), OptimizerSummary.std(new double[] {1, 3}), 1e-12);
+    assertEquals(2.0, OptimizerSummary.std(new double[] {2, 4, 6}), 1e-12);
   }
 
   @Test

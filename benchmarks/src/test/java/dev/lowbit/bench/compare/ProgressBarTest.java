@@ -1,5 +1,6 @@
 package dev.lowbit.bench.compare;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -37,5 +38,36 @@ class ProgressBarTest {
     bar.epoch(10, "epoch 1");
     assertFalse(out.toString().contains("\r"), out.toString());
     assertTrue(out.toString().startsWith("x seed 1 epoch 1"), out.toString());
+  }
+
+  @Test
+  void onATerminalTheBarIsRedrawnInPlaceAndEndsWithANewLineAtTheLastStep() {
+    StringWriter out = new StringWriter();
+    ProgressBar bar = new ProgressBar(new PrintWriter(out), true, "x seed 1", 4);
+    bar.step(1, "loss 2.0"); // the first draw is never held back
+    bar.epoch(2, "epoch 1/2");
+    bar.epoch(4, "epoch 2/2");
+    assertEquals(
+        "\rx seed 1 [" + "#".repeat(7) + ".".repeat(23) + "]  25% loss 2.0   "
+            + "\rx seed 1 [" + "#".repeat(15) + ".".repeat(15) + "]  50% epoch 1/2   "
+            + "\rx seed 1 [" + "#".repeat(30) + "] 100% epoch 2/2   \n",
+        out.toString());
+  }
+
+  @Test
+  void theModePropertyDecidesOverTheTerminal() {
+    String before = System.getProperty(ProgressBar.MODE_PROPERTY);
+    try {
+      System.setProperty(ProgressBar.MODE_PROPERTY, "bar");
+      assertTrue(ProgressBar.stderrIsTerminal());
+      System.setProperty(ProgressBar.MODE_PROPERTY, "lines");
+      assertFalse(ProgressBar.stderrIsTerminal());
+    } finally {
+      if (before == null) {
+        System.clearProperty(ProgressBar.MODE_PROPERTY);
+      } else {
+        System.setProperty(ProgressBar.MODE_PROPERTY, before);
+      }
+    }
   }
 }
