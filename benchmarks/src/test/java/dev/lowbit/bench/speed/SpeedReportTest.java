@@ -5,9 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lowbit.kernels.Kernels;
+import java.lang.foreign.ValueLayout;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
+/**
+ * {@code lowbit speed}'s report (JSON and table with ratios), its state names, and the workloads it
+ * times.
+ */
 class SpeedReportTest {
 
   private final SpeedReport report =
@@ -56,9 +61,24 @@ class SpeedReportTest {
     for (KernelWorkload.Optimizer optimizer : KernelWorkload.Optimizer.values()) {
       for (StateKind state : StateKind.values()) {
         for (boolean nativeMemory : new boolean[] {false, true}) {
+          KernelWorkload closed;
           try (KernelWorkload w = KernelWorkload.create(optimizer, state, 4096 + 2, nativeMemory)) {
+            closed = w;
+            assertEquals(4098, w.size());
+            assertEquals(nativeMemory, w.gradient().isNative());
+            // Gradients are 1e-2 times a standard Gaussian.
+            float max = 0;
+            for (float g : w.gradient().toArray(ValueLayout.JAVA_FLOAT)) {
+              max = Math.max(max, Math.abs(g));
+            }
+            assertTrue(max > 1e-3 && max < 0.1, "largest |gradient| " + max);
             w.step(Kernels.scalar(), 2);
             assertEquals(-1, Kernels.scalar().firstNonFinite(w.gradient(), w.size()));
+          }
+          if (nativeMemory) { // closing freed the native memory
+            assertThrows(
+                IllegalStateException.class,
+                () -> closed.gradient().get(ValueLayout.JAVA_FLOAT, 0));
           }
         }
       }
