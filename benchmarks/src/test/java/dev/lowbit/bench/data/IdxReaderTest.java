@@ -12,6 +12,10 @@ import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+/**
+ * Reading IDX files, plain or gzip: what they hold, and every malformed file refused with a message
+ * that names it.
+ */
 class IdxReaderTest {
 
   @TempDir Path dir;

@@ -13,6 +13,10 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+/**
+ * Shape files for {@code lowbit memory}: names, shapes and repeats, and every error naming the file
+ * and line.
+ */
 class ShapeFileTest {
 
   @TempDir Path dir;
