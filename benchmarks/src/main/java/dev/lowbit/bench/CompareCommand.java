@@ -179,6 +179,7 @@ public final class CompareCommand implements Callable<Integer> {
 
     PrintWriter announce = json ? err : out;
     announce.printf(
+        Locale.ROOT,
         "Data: %s; using %,d training and %,d test images.%n",
         dataset.origin(), train.count(), test.count());
     announce.printf(

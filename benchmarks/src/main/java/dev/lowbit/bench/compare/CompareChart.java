@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 import javax.imageio.ImageIO;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.JFreeChart;
@@ -171,7 +172,7 @@ public final class CompareChart {
     }
     JFreeChart chart =
         ChartFactory.createBarChart(
-            "Optimizer state (" + String.format("%,d", report.settings().parameters())
+            "Optimizer state (" + String.format(Locale.ROOT, "%,d", report.settings().parameters())
                 + " parameters)",
             null,
             "bytes per parameter",

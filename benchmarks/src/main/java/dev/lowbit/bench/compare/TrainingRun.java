@@ -20,6 +20,7 @@ import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
 
 /**
@@ -161,7 +162,8 @@ public final class TrainingRun {
               updateNanos[step] = end - beforeUpdate;
             }
             step++;
-            bar.step(step, String.format("epoch %d/%d loss %.4f", epoch, epochs, lossSum / (b + 1)));
+            bar.step(step, String.format(
+                Locale.ROOT, "epoch %d/%d loss %.4f", epoch, epochs, lossSum / (b + 1)));
           }
           double loss = lossSum / stepsPerEpoch();
           double accuracy = evaluate(trainer);
@@ -170,6 +172,7 @@ public final class TrainingRun {
           bar.epoch(
               step,
               String.format(
+                  Locale.ROOT,
                   "epoch %d/%d loss %.4f test accuracy %.2f%%", epoch, epochs, loss, 100 * accuracy));
         }
         if (failure != null) {

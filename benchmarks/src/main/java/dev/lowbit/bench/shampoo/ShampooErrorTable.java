@@ -9,6 +9,7 @@ import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ExecutionException;
@@ -134,15 +135,17 @@ public final class ShampooErrorTable {
       out.println(new GsonBuilder().setPrettyPrinting().create().toJson(o));
       return;
     }
-    out.printf("Normalized error of A^(-1/4), order %d, epsilon %.0e%n", ORDER, EPSILON);
-    out.printf("%-10s %-24s %10s %10s %14s%n", "matrix", "code book", "4-bit A", "4-bit U",
-        "4-bit U+rect");
+    // Locale.ROOT, as every command: a German default would print 0,5000.
+    out.printf(Locale.ROOT, "Normalized error of A^(-1/4), order %d, epsilon %.0e%n",
+        ORDER, EPSILON);
+    out.printf(Locale.ROOT, "%-10s %-24s %10s %10s %14s%n",
+        "matrix", "code book", "4-bit A", "4-bit U", "4-bit U+rect");
     for (Entry e : entries) {
-      out.printf("%-10s %-24s %10.4f %10.4f %14.4f%n", e.matrix(), e.codeBook(),
+      out.printf(Locale.ROOT, "%-10s %-24s %10.4f %10.4f %14.4f%n", e.matrix(), e.codeBook(),
           e.quantizedMatrix(), e.quantizedEigenvectors(), e.rectifiedEigenvectors());
     }
-    out.printf("%-10s %-24s %10.4f %10.4f %14.4f%n", "paper", "linear-square-signed-4",
-        0.62, 0.054, 0.034);
+    out.printf(Locale.ROOT, "%-10s %-24s %10.4f %10.4f %14.4f%n",
+        "paper", "linear-square-signed-4", 0.62, 0.054, 0.034);
   }
 
   /**

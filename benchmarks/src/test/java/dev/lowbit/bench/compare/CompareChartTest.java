@@ -10,6 +10,7 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import javax.imageio.ImageIO;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.NumberAxis;
@@ -107,6 +108,15 @@ class CompareChartTest {
   void memoryPanelHasABarPerOptimizerAndMarksTheDiverged() {
     JFreeChart chart = CompareChart.memoryChart(report(List.of(1), trained("a", 0.8), diverged()));
     assertEquals("Optimizer state (1,234,567 parameters)", chart.getTitle().getText());
+    Locale before = Locale.getDefault();
+    try {
+      Locale.setDefault(Locale.GERMANY); // groups digits with '.'
+      assertEquals("Optimizer state (1,234,567 parameters)",
+          CompareChart.memoryChart(report(List.of(1), trained("a", 0.8), diverged()))
+              .getTitle().getText());
+    } finally {
+      Locale.setDefault(before);
+    }
     assertEquals(16f, chart.getTitle().getFont().getSize2D());
     CategoryPlot plot = chart.getCategoryPlot();
     CategoryDataset data = plot.getDataset();

@@ -10,6 +10,7 @@ import com.google.gson.JsonParser;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.List;
+import java.util.Locale;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -40,6 +41,19 @@ class ShampooErrorTableTest {
             + "real       de-signed-4                  0.2500     0.1250         0.0625\n"
             + "paper      linear-square-signed-4       0.6200     0.0540         0.0340\n",
         print(false));
+  }
+
+  /** The table reads the same on a machine whose locale writes decimal commas. */
+  @Test
+  void theTextTableDoesNotDependOnTheDefaultLocale() {
+    String root = print(false);
+    Locale before = Locale.getDefault();
+    try {
+      Locale.setDefault(Locale.GERMANY);
+      assertEquals(root, print(false));
+    } finally {
+      Locale.setDefault(before);
+    }
   }
 
   @Test
