@@ -23,12 +23,20 @@ import org.junit.jupiter.params.provider.ValueSource;
  * {@link SimdKernels} against {@link ScalarKernels}, the reference: the same inputs, every output
  * byte compared. Covers every vector width, every state combination, lengths that hit every tail,
  * Adam/AdamW/L2/DJL-mode scalars with and without clipping, SGD (plain, Nesterov, first step),
- * heap and native segments, and 1 and 2 threads.
+ * heap and native segments, and 1 and 2 threads; block sizes from 32 to 4096 (larger than a
+ * tile), blocks that become all zero, factorized matrices with zero statistics, wider than a
+ * chunk, or split over threads inside a matrix.
  */
 class SimdKernelsEqualityTest {
 
   private static final int[] LENGTHS = {1, 7, 127, 128, 129, 255, 256, 257, 4097};
   private static final int[] WIDTHS = {512, 256, 128};
+
+  /**
+   * SGD's lengths add 4096 + 1500: a last chunk of two tiles (1024 elements each), the second
+   * partial, so a tile's length must be cut to what is left of its chunk.
+   */
+  private static final int[] SGD_LENGTHS = {1, 7, 127, 128, 129, 255, 256, 257, 4097, 5596};
 
   private static final List<Spec> M_SPECS =
       List.of(
@@ -179,7 +187,7 @@ class SimdKernelsEqualityTest {
     int variant = 0;
     for (int bits : WIDTHS) {
       for (Spec b : M_SPECS) {
-        for (int length : LENGTHS) {
+        for (int length : SGD_LENGTHS) {
           out.add(Arguments.of(bits, b, length, variant % SGD.size(), variant % 2 == 1,
               1 + (variant / 2) % 2));
           variant++;
@@ -353,6 +361,135 @@ class SimdKernelsEqualityTest {
       assertEquals(Math.min(max0[r / 6], max1[r % 6]), rowsOut[r], "row " + r);
       assertTrue(rowsOut[r] >= rowMax[r], "row " + r);
     }
+  }
+
+  /**
+   * Block sizes other than the 128 and 256 above: 2048 and 4096 are larger than the smallest
+   * tile (1024 elements), so a tile must grow to hold whole blocks; 32 puts many blocks in a
+   * tile. The last block is partial (the length is odd).
+   */
+  @ParameterizedTest(name = "{0} bits")
+  @ValueSource(ints = {512, 128})
+  void blockSizesFrom32To4096EncodeLikeTheReference(int bits) {
+    int length = 2 * SquareSums.CHUNK + 2048 + 37;
+    List<Spec> ms = List.of(Spec.blockwise(CodeBook.DYNAMIC_SIGNED_8, 4096),
+        Spec.blockwise(CodeBook.DE1_SIGNED_4, 2048), Spec.blockwise(CodeBook.DE_SIGNED_4, 32));
+    List<Spec> vs = List.of(Spec.fp32(), Spec.blockwise(CodeBook.LINEAR_4, 4096),
+        Spec.blockwise(CodeBook.DYNAMIC_UNSIGNED_8, 2048), Spec.blockwise(CodeBook.LINEAR_4, 32),
+        Spec.rank1(CodeBook.LINEAR_4));
+    for (Spec m : ms) {
+      for (Spec v : vs) {
+        runAdam(new SimdKernels(bits), m, v, length, ADAM.get(1), Fill.RANDOM, false, 1, null);
+      }
+      runSgd(new SimdKernels(bits), m, length, SGD.get(1), Fill.RANDOM, false, 1, null);
+    }
+    // An fp32 m next to a large-block v: the tile follows v alone.
+    runAdam(new SimdKernels(bits), Spec.fp32(), Spec.blockwise(CodeBook.LINEAR_4, 4096), length,
+        ADAM.get(0), Fill.RANDOM, false, 1, null);
+  }
+
+  /**
+   * A factorized second moment with one matrix whose statistics are all zero and whose gradient
+   * is zero (a matrix of the batch that got no gradient yet): its mean row statistic is 0 and
+   * its v is 0 by definition (FactorizedStats.value), not 0 / 0. The other matrix steps as usual.
+   */
+  @ParameterizedTest(name = "{0} bits")
+  @ValueSource(ints = {512, 256, 128})
+  void aFactorizedMatrixWithZeroStatisticsStepsLikeTheReference(int bits) {
+    long batch = 2;
+    long rows = 3;
+    long cols = 40;
+    SimdTestCase expected = factorizedCase(batch, rows, cols, bits, null);
+    SimdTestCase actual = factorizedCase(batch, rows, cols, bits, null);
+    for (SimdTestCase c : List.of(expected, actual)) {
+      c.grad.asSlice(0, rows * cols * Float.BYTES).fill((byte) 0);
+      c.vSegments[0].asSlice(0, rows * Float.BYTES).fill((byte) 0); // row statistics
+      c.vSegments[1].asSlice(0, cols * Float.BYTES).fill((byte) 0); // column statistics
+    }
+    new ScalarKernels().adam(ADAM.get(0), expected.param, expected.grad, expected.length,
+        expected.m, expected.v, 1);
+    new SimdKernels(bits).adam(ADAM.get(0), actual.param, actual.grad, actual.length, actual.m,
+        actual.v, 1);
+    actual.assertSameBytes(expected, bits + " bits, factorized with a zero matrix");
+    assertEquals(0f, actual.vSegments[0].getAtIndex(Codes.FLOAT, 0), "row statistic stays 0");
+    for (long i = 0; i < actual.length; i++) {
+      assertTrue(Float.isFinite(actual.param.getAtIndex(Codes.FLOAT, i)), "parameter " + i);
+    }
+  }
+
+  /**
+   * Factorized statistics of matrices wider than a chunk (4133 columns: a row is summed in two
+   * chunks, columns are summed in groups of at most a chunk), and of a batch whose column range
+   * is split over two threads in the middle of a matrix (3 x 128 x 200: the columns split at 300,
+   * in the second matrix).
+   */
+  @ParameterizedTest(name = "{0}x{1}x{2}, {3} bits, threads {4}")
+  @org.junit.jupiter.params.provider.CsvSource({
+      "2, 2, 4133, 512, 1", "2, 2, 4133, 128, 1", "3, 128, 200, 512, 2"})
+  void factorizedShapesThatCutRowsAndColumnsMatchTheReference(
+      long batch, long rows, long cols, int bits, int threads) {
+    SimdTestCase expected = factorizedCase(batch, rows, cols, bits, null);
+    SimdTestCase actual = factorizedCase(batch, rows, cols, bits, null);
+    new ScalarKernels().adam(ADAM.get(1), expected.param, expected.grad, expected.length,
+        expected.m, expected.v, threads);
+    new SimdKernels(bits).adam(ADAM.get(1), actual.param, actual.grad, actual.length, actual.m,
+        actual.v, threads);
+    actual.assertSameBytes(expected, bits + " bits, factorized " + batch + "x" + rows + "x" + cols);
+  }
+
+  private static SimdTestCase factorizedCase(
+      long batch, long rows, long cols, int bits, Arena arena) {
+    return SimdTestCase.build(batch, rows, cols, Spec.fp32(), Spec.factorized(), Fill.RANDOM,
+        batch * 1_000_003L + rows * 1009L + cols + bits, arena, null);
+  }
+
+  /**
+   * A block whose new values are all zero (beta1 = 0 or SGD's first step, and a zero gradient
+   * there) gets scale 0 and every code encode(0), whatever codes it held before; clearing the
+   * gradient in the pass clears that block too (its -0.0 become +0.0), as the reference does.
+   */
+  @ParameterizedTest(name = "{0} bits")
+  @ValueSource(ints = {512, 256, 128})
+  void aBlockThatBecomesZeroIsEncodedAsZeroAndCleared(int bits) {
+    AdamScalars exactM = new AdamScalars(0f, 0.999f, 1e-3f, 1f, 1e-8f, 0f, 0f, 1f, 0f);
+    int length = 1000;
+    for (Spec m : M_SPECS.subList(1, M_SPECS.size())) {
+      for (boolean sgd : new boolean[] {false, true}) {
+        SimdTestCase expected = zeroBlockCase(length, m);
+        SimdTestCase actual = zeroBlockCase(length, m);
+        if (sgd) {
+          new ScalarKernels().sgd(SGD.get(2), expected.param, expected.grad, length, expected.m, 1,
+              expected.grad);
+          new SimdKernels(bits).sgd(SGD.get(2), actual.param, actual.grad, length, actual.m, 1,
+              actual.grad);
+        } else {
+          new ScalarKernels().adam(exactM, expected.param, expected.grad, length, expected.m,
+              expected.v, 1, expected.grad);
+          new SimdKernels(bits).adam(exactM, actual.param, actual.grad, length, actual.m, actual.v,
+              1, actual.grad);
+        }
+        String label = bits + " bits, " + (sgd ? "sgd" : "adam") + " " + m;
+        actual.assertSameBytes(expected, label);
+        for (long i = 0; i < length; i++) {
+          assertEquals(0, actual.grad.getAtIndex(java.lang.foreign.ValueLayout.JAVA_INT, i),
+              label + ": gradient bits at " + i);
+        }
+      }
+    }
+  }
+
+  /** Random state (old codes not encode(0)), the gradient +-0 over elements [256, 512). */
+  private static SimdTestCase zeroBlockCase(int length, Spec m) {
+    SimdTestCase c =
+        SimdTestCase.build(length, m, Spec.fp32(), Fill.RANDOM, 77L + m.hashCode(), null, null);
+    int zero = m.book().encode(0f);
+    boolean stale = false;
+    for (long i = 256; i < 512; i++) {
+      c.grad.setAtIndex(Codes.FLOAT, i, (i & 1) == 0 ? 0f : -0f);
+      stale |= Codes.read(((BlockwiseMoment) c.m).codes(), m.book().bits(), i) != zero;
+    }
+    assertTrue(stale, "the old codes of the zero block must not all be encode(0) already");
+    return c;
   }
 
   @Test

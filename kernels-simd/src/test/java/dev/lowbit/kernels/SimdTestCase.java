@@ -102,7 +102,6 @@ final class SimdTestCase {
    */
   static SimdTestCase build(
       int length, Spec mSpec, Spec vSpec, Fill fill, long seed, Arena arena, CodeBook boundaryBook) {
-    SplittableRandom random = new SplittableRandom(seed);
     long cols = columns(length);
     long rows = length / cols;
     long batch = 1;
@@ -110,6 +109,28 @@ final class SimdTestCase {
       batch = 2;
       rows /= 2;
     }
+    return build(batch, rows, cols, mSpec, vSpec, fill, seed, arena, boundaryBook);
+  }
+
+  /**
+   * Builds a case of a given shape ({@code batch x rows x cols}: the matrix view of a rank-1 or
+   * factorized second moment); calling it twice with the same arguments gives identical bytes.
+   *
+   * @param batch matrices (factorized only; a rank-1 moment sees {@code batch * rows} rows)
+   * @param rows rows per matrix
+   * @param cols columns
+   * @param mSpec first moment (or SGD buffer) format
+   * @param vSpec second moment format, or null for SGD
+   * @param fill how to fill
+   * @param seed random seed
+   * @param arena null for heap segments, else where native segments live
+   * @param boundaryBook the book whose midpoints a BOUNDARY fill targets (may be null)
+   */
+  static SimdTestCase build(
+      long batch, long rows, long cols, Spec mSpec, Spec vSpec, Fill fill, long seed, Arena arena,
+      CodeBook boundaryBook) {
+    int length = Math.toIntExact(batch * rows * cols);
+    SplittableRandom random = new SplittableRandom(seed);
     float[] p = new float[length];
     float[] g = new float[length];
     for (int i = 0; i < length; i++) {
