@@ -17,7 +17,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The vector coder against {@link CodeBook#encode} and {@link CodeBook#decode}: every built-in
  * book (plus two custom ones that force the other encoding methods), every vector width, on
  * every midpoint and its float neighbours, the table values, signed zeros, subnormals, values
- * outside [-1, 1], infinities, NaN, and a dense sample of [-1.5, 1.5].
+ * outside [-1, 1], infinities, NaN, and a dense sample of [-1.5, 1.5]; block scales 1, infinite
+ * and NaN. Each case builds its own coder (bucket table included) from a new book.
  */
 class SimdCodeBookTest {
 
@@ -39,7 +40,7 @@ class SimdCodeBookTest {
   @MethodSource("booksAndWidths")
   void encodesExactlyLikeTheCodeBook(CodeBook book, int bits) {
     SimdShape shape = SimdShape.of(bits);
-    SimdCodeBook coder = SimdCodeBook.of(book);
+    SimdCodeBook coder = freshCoder(book);
     float[] inputs = probes(book);
     int n = inputs.length;
     byte[] codes = new byte[n];
@@ -64,7 +65,9 @@ class SimdCodeBookTest {
     for (int i = 0; i < n; i++) {
       assertEquals(0f, gradient[i], book.name() + ": element " + i + " of the cleared gradient");
     }
-    // Element scales (rank-1), NaN included.
+    // Element scales (rank-1), NaN included; over codes that are all wrong, so that every code
+    // must be written again (vector part and tail).
+    Arrays.fill(codes, (byte) 0x5A);
     float[] ones = new float[n];
     java.util.Arrays.fill(ones, 1f);
     for (int from = 0; from < n; from += tile) {
@@ -72,6 +75,30 @@ class SimdCodeBookTest {
       coder.encode(shape, inputs, ones, from, len, segment, from, index);
     }
     assertCodes(book, coder, inputs, segment, "element scales");
+    // A block scale that is not finite (a block holding an infinity or a NaN): x / scale is NaN
+    // for the infinities and the NaN, which encode to 0 as in the reference.
+    int few = Math.min(n, tile - 1); // one call, an odd count
+    for (float scale : new float[] {Float.POSITIVE_INFINITY, Float.NaN}) {
+      Arrays.fill(codes, (byte) 0x5A);
+      coder.encode(shape, inputs, 0, few, scale, segment, 0, index, null);
+      for (int i = 0; i < few; i++) {
+        int expected = ScalarKernels.encode(book, inputs[i], scale);
+        int actual = Codes.read(segment, book.bits(), i);
+        if (expected != actual) {
+          assertEquals(expected, actual, book.name() + " (" + coder.method() + ", scale " + scale
+              + "): code of " + inputs[i]);
+        }
+      }
+    }
+  }
+
+  /**
+   * The coder of a new book with the same values: {@link SimdCodeBook#of} caches one coder per
+   * book, so without a new book a test would only ever see the coder (and its bucket table)
+   * that the first caller in the JVM built.
+   */
+  private static SimdCodeBook freshCoder(CodeBook book) {
+    return SimdCodeBook.of(CodeBook.of(book.name(), book.bits(), book.values()));
   }
 
   private static void assertCodes(
@@ -90,7 +117,7 @@ class SimdCodeBookTest {
   @MethodSource("booksAndWidths")
   void decodesExactlyLikeTheCodeBook(CodeBook book, int bits) {
     SimdShape shape = SimdShape.of(bits);
-    SimdCodeBook coder = SimdCodeBook.of(book);
+    SimdCodeBook coder = freshCoder(book);
     SplittableRandom random = new SplittableRandom(bits + book.size());
     int n = 4097;
     byte[] codes = new byte[n];
@@ -112,6 +139,7 @@ class SimdCodeBookTest {
     for (CodeBook book : CodeBook.builtIns()) {
       String expected = book.size() <= 16 ? "register" : "buckets";
       assertEquals(expected, SimdCodeBook.of(book).method(), book.name());
+      assertEquals(expected, freshCoder(book).method(), book.name() + ", a new coder");
     }
     assertEquals("search", SimdCodeBook.of(denseBook()).method());
     assertEquals("search", SimdCodeBook.of(zeroMidpointBook()).method());
