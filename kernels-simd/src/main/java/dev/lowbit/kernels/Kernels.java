@@ -148,7 +148,13 @@ public final class Kernels {
     return new Choice(SCALAR, null);
   }
 
-  private static SimdAttempt trySimd() {
+  /**
+   * Tries to create the SIMD kernels: the detection behind {@link #simd()}, which runs it once
+   * (tests run it afresh).
+   *
+   * @return the kernels, or the reasons they cannot run here
+   */
+  static SimdAttempt trySimd() {
     List<String> reasons = new ArrayList<>();
     Optional<Module> vector = ModuleLayer.boot().findModule(VECTOR_MODULE);
     if (vector.isEmpty()) {

@@ -95,12 +95,20 @@ public final class MatrixKernels {
 
   /** Static holder: the choice runs once, on first use. */
   private static final class Holder {
-    static final MatrixProduct PRODUCT = choose();
+    static final MatrixProduct PRODUCT =
+        choose(Kernels.get(), System.getLogger("dev.lowbit.kernels"));
   }
 
-  private static MatrixProduct choose() {
-    System.Logger log = System.getLogger("dev.lowbit.kernels");
-    if (Kernels.get() == Kernels.scalar()) {
+  /**
+   * The selection rule, apart from the JVM state it reads (so that tests can exercise it).
+   *
+   * @param optimizerKernels the optimizer kernels in use ({@link Kernels#get()})
+   * @param log where the one INFO line (or the WARNING of a fallback) goes
+   * @return the scalar product when the optimizer kernels are the scalar ones, else the Vector
+   *     API product (the scalar one if it cannot be created)
+   */
+  static MatrixProduct choose(OptimizerKernels optimizerKernels, System.Logger log) {
+    if (optimizerKernels == Kernels.scalar()) {
       log.log(Level.INFO, "matrix kernels: scalar (as the optimizer kernels)");
       return SCALAR;
     }

@@ -144,8 +144,20 @@ class KernelsTest {
     assertEquals("-Ddev.lowbit.kernels must be 'scalar' or 'simd', got 'gpu'", choice.error());
   }
 
+  /**
+   * The detection run afresh ({@link Kernels#simd()} keeps the outcome of its first run, made
+   * before any test could watch it): in the test JVM it creates the SIMD kernels at the default
+   * width and gives no reason against them.
+   */
+  @Test
+  void theDetectionRunAfreshFindsTheVectorApiKernels() {
+    Kernels.SimdAttempt attempt = Kernels.trySimd();
+    assertEquals(List.of(), attempt.reasons());
+    assertEquals(new SimdKernels().name(), attempt.kernels().name());
+  }
+
   /** Collects "LEVEL message" lines. */
-  private static final class RecordingLogger implements System.Logger {
+  static final class RecordingLogger implements System.Logger {
     final List<String> lines = new ArrayList<>();
 
     @Override

@@ -1,6 +1,7 @@
 package dev.lowbit.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.ArrayList;
@@ -94,6 +95,69 @@ class SimdMatrixMultiplyTest {
       float[] actual = new float[n * m];
       MatrixKernels.multiply(a, b, actual, n, k, m, threads);
       assertSameBits(expected, actual, threads + " threads");
+    }
+    float[] actual = new float[n * m];
+    MatrixKernels.multiply(a, b, actual, n, k, m);
+    assertSameBits(expected, actual, "the caller's thread");
+  }
+
+  /**
+   * The facade and the SIMD product check their arguments as the reference does, before any
+   * work: a C that is A or B (which would be computed in place) and an array too short are
+   * refused with IllegalArgumentException.
+   */
+  @Test
+  void theFacadeAndTheSimdProductRefuseWhatTheReferenceRefuses() {
+    float[] a = new float[6];
+    float[] b = new float[6];
+    float[] c = new float[4];
+    List<org.junit.jupiter.api.function.Executable> calls = new ArrayList<>(List.of(
+        () -> MatrixKernels.multiply(a, b, a, 2, 3, 2, 2),
+        () -> MatrixKernels.multiply(a, b, b, 2, 3, 2),
+        () -> MatrixKernels.multiply(a, b, new float[3], 2, 3, 2, 1),
+        () -> MatrixKernels.multiply(a, new float[5], c, 2, 3, 2, 1)));
+    for (int bits : WIDTHS) {
+      calls.add(() -> new SimdMatrixMultiply(bits).multiply(a, b, a, 2, 3, 2));
+      calls.add(() -> new SimdMatrixMultiply(bits).multiply(a, b, new float[3], 2, 3, 2));
+    }
+    for (org.junit.jupiter.api.function.Executable call : calls) {
+      assertThrows(IllegalArgumentException.class, call);
+    }
+  }
+
+  /**
+   * The facade's selection rule, run afresh (the facade itself chose once): scalar optimizer
+   * kernels give the scalar product, any other the Vector API product at the default width;
+   * one INFO line each. Both compute a range of rows with the reference's bits and leave the
+   * other rows alone.
+   */
+  @Test
+  void theFacadeChoosesTheProductOfTheOptimizerKernels() {
+    KernelsTest.RecordingLogger log = new KernelsTest.RecordingLogger();
+    MatrixProduct scalar = MatrixKernels.choose(Kernels.scalar(), log);
+    MatrixProduct simd = MatrixKernels.choose(Kernels.simd().orElseThrow(), log);
+    assertEquals("scalar", scalar.name());
+    assertEquals(new SimdMatrixMultiply().name(), simd.name());
+    assertEquals(List.of("INFO matrix kernels: scalar (as the optimizer kernels)",
+        "INFO matrix kernels: " + simd.name() + " (Vector API)"), log.lines);
+    SplittableRandom random = new SplittableRandom(11);
+    int n = 7;
+    int k = 13;
+    int m = 70;
+    float[] a = fill(n * k, random);
+    float[] b = fill(k * m, random);
+    float[] expected = new float[n * m];
+    MatrixMultiply.multiply(a, b, expected, n, k, m);
+    for (MatrixProduct product : List.of(scalar, simd)) {
+      float[] actual = new float[n * m];
+      java.util.Arrays.fill(actual, 7f);
+      product.multiplyRows(a, b, actual, k, m, 2, 5);
+      for (int i = 0; i < n * m; i++) {
+        float want = i >= 2 * m && i < 5 * m ? expected[i] : 7f;
+        if (Float.floatToIntBits(want) != Float.floatToIntBits(actual[i])) {
+          fail(product.name() + ": element " + i + " expected " + want + " got " + actual[i]);
+        }
+      }
     }
   }
 
