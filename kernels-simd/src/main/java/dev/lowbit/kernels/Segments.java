@@ -10,18 +10,6 @@ final class Segments {
   private Segments() {}
 
   /**
-   * The parameter, the gradient and every segment of the given moments.
-   *
-   * @param param the parameter
-   * @param grad the gradient
-   * @param moments the moments of the call
-   * @return all their segments
-   */
-  static MemorySegment[] of(MemorySegment param, MemorySegment grad, MomentState... moments) {
-    return of(param, grad, null, moments);
-  }
-
-  /**
    * The parameter, the gradient, the segment to clear (if any) and every segment of the moments.
    *
    * @param param the parameter
