@@ -75,7 +75,7 @@ public final class MatrixKernels {
   public static void multiply(
       float[] a, float[] b, float[] c, int n, int k, int m, int threads) {
     MatrixMultiply.checkArguments(a, b, c, n, k, m);
-    MatrixProduct product = Holder.PRODUCT;
+    MatrixProduct product = product();
     long fmasPerRow = Math.max(1L, (long) k * m);
     long minRows = Math.max(1L, MIN_FMAS_PER_TASK / fmasPerRow);
     KernelPool.split(
@@ -90,7 +90,17 @@ public final class MatrixKernels {
    * @throws IllegalStateException if {@code -Ddev.lowbit.kernels} is invalid
    */
   public static String implementation() {
-    return Holder.PRODUCT.name();
+    return product().name();
+  }
+
+  /**
+   * The chosen product. {@link Kernels#get()} comes first, so that an invalid
+   * {@code -Ddev.lowbit.kernels} is its IllegalStateException on every call, not a failed
+   * initialization of the holder (ExceptionInInitializerError, then NoClassDefFoundError).
+   */
+  private static MatrixProduct product() {
+    Kernels.get();
+    return Holder.PRODUCT;
   }
 
   /** Static holder: the choice runs once, on first use. */
