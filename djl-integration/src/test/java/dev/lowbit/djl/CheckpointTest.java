@@ -241,25 +241,26 @@ class CheckpointTest {
     return new String(bytes, 8, (int) length, StandardCharsets.UTF_8);
   }
 
-  /** The checkpoint's informational hyperparameters name the DJL tracker, not an adapter class. */
-  @org.junit.jupiter.api.Test
-  void theCheckpointNamesTheLearningRateTracker() throws IOException {
-    Path checkpoint = dir.resolve("tracker.safetensors");
+  /** Saves the checkpoint of an 8-bit AdamW optimizer and a model that has not stepped yet. */
+  private Path saveUntrained8bit(String fileName) throws IOException {
+    Path checkpoint = dir.resolve(fileName);
     try (LowBitOptimizer optimizer = preset("8bit").get();
         TinyMlp mlp = new TinyMlp(optimizer, 1)) {
       optimizer.save(mlp.model(), checkpoint);
     }
-    String header = header(checkpoint);
+    return checkpoint;
+  }
+
+  /** The checkpoint's informational hyperparameters name the DJL tracker, not an adapter class. */
+  @org.junit.jupiter.api.Test
+  void theCheckpointNamesTheLearningRateTracker() throws IOException {
+    String header = header(saveUntrained8bit("tracker.safetensors"));
     assertTrue(header.contains("schedule djl-tracker:FixedTracker"), header);
   }
 
   @org.junit.jupiter.api.Test
   void afterALoadErrorsNameTheParametersByTheirModelNames() throws IOException {
-    Path checkpoint = dir.resolve("names.safetensors");
-    try (LowBitOptimizer optimizer = preset("8bit").get();
-        TinyMlp mlp = new TinyMlp(optimizer, 1)) {
-      optimizer.save(mlp.model(), checkpoint);
-    }
+    Path checkpoint = saveUntrained8bit("names.safetensors");
     try (LowBitOptimizer optimizer = preset("8bit").get();
         TinyMlp mlp = new TinyMlp(optimizer, 1)) {
       optimizer.load(mlp.model(), checkpoint);
