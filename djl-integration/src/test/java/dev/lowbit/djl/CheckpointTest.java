@@ -28,22 +28,37 @@ class CheckpointTest {
    * builds them in two JVMs).
    *
    * @param precision {@code 8bit} (8-bit AdamW), {@code 4bit} (4-bit AdamW), {@code shampoo4bit}
-   *     (4-bit Shampoo over 8-bit AdamW, statistics every 2 steps, roots every 4), else float32
-   *     AdamW
+   *     (4-bit Shampoo over 8-bit AdamW), {@code shampoo32} (32-bit Shampoo over float32 AdamW,
+   *     {@code LowBit.shampoo()}'s default base); both Shampoos as {@link #forShortRuns}; else
+   *     float32 AdamW
    * @return a supplier of new optimizers built that way
    */
   static Supplier<LowBitOptimizer> preset(String precision) {
     return switch (precision) {
       case "8bit" -> () -> LowBit.adamW8bit().optLearningRateTracker(Tracker.fixed(1e-2f)).build();
       case "4bit" -> () -> LowBit.adamW4bit().optLearningRateTracker(Tracker.fixed(1e-2f)).build();
-      case "shampoo4bit" -> () -> LowBit.shampoo4bit()
-          .optStatisticsInterval(2)
-          .optInverseRootInterval(4)
+      case "shampoo4bit" -> () -> forShortRuns(LowBit.shampoo4bit())
           .optPrecision(dev.lowbit.optim.Precision.BLOCKWISE_8BIT)
-          .optLearningRateTracker(Tracker.fixed(1e-2f))
           .build();
+      case "shampoo32" -> () -> forShortRuns(LowBit.shampoo()).build();
       default -> () -> LowBit.adamW32().optLearningRateTracker(Tracker.fixed(1e-2f)).build();
     };
+  }
+
+  /**
+   * Learning rate 1e-2, statistics every 2 steps and inverse roots every 4 (instead of 100 and
+   * 500), so that a few steps already update both and a resume has to restore them; blocks of at
+   * most 64, which cuts each {@link TinyMlp} weight's 256 side into 4 blocks: a checkpoint then
+   * holds several blocks per parameter, 4-bit Shampoo still quantizes them (64 x 64 is its
+   * smallest quantized size), and the eigendecompositions cost about a sixteenth of one 256 x 256
+   * block's, which matters in {@code ResumeInNewJvmTest}'s short-lived child JVM.
+   */
+  private static LowBit.ShampooBuilder forShortRuns(LowBit.ShampooBuilder builder) {
+    return builder
+        .optStatisticsInterval(2)
+        .optInverseRootInterval(4)
+        .optMaxPreconditionerDim(64)
+        .optLearningRateTracker(Tracker.fixed(1e-2f));
   }
 
   @ParameterizedTest

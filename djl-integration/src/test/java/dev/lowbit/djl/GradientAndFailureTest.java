@@ -159,9 +159,19 @@ class GradientAndFailureTest {
   }
 
   static void assertWeightsEqual(Map<String, float[]> expected, Map<String, float[]> actual) {
-    assertEquals(expected.keySet(), actual.keySet());
+    assertWeightsEqual(expected, actual, "");
+  }
+
+  /**
+   * Every parameter of {@code actual} equals {@code expected} exactly; a failure names the
+   * parameter after {@code context} (for example which run it compares, when the test's name does
+   * not say it).
+   */
+  static void assertWeightsEqual(
+      Map<String, float[]> expected, Map<String, float[]> actual, String context) {
+    assertEquals(expected.keySet(), actual.keySet(), context);
     for (String name : expected.keySet()) {
-      assertArrayEquals(expected.get(name), actual.get(name), name);
+      assertArrayEquals(expected.get(name), actual.get(name), context + name);
     }
   }
 }

@@ -29,15 +29,24 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * A checkpoint written by one JVM resumes bit-identically in another (issue #6). A child JVM
  * (this JVM's java binary and class path, the Vector API module if this JVM has it, the {@code
- * ai.djl.*} system properties) trains {@link TinyMlp} {@value #SAVED_AFTER} steps with 8-bit or
- * 4-bit AdamW, saves the weights the DJL way ({@code model.save}) and the optimizer state with
- * {@link LowBitOptimizer#save}, writes down its parameters' DJL runtime ids and exits. This JVM
- * then resumes as docs/djl.md's recipe says ({@link TinyMlp#fromSavedWeights}, then {@link
- * LowBitOptimizer#load}), trains steps {@value #SAVED_AFTER} to {@value #STEPS} - 1 (the 6th to
- * the 9th), and must end with exactly the weights of an uninterrupted {@value #STEPS}-step run.
- * Before resuming it creates and drops parameters, and it asserts that every resumed parameter's
- * runtime id differs from the child's, counter part included, and that the checkpoint's
- * parameters are the model's names: only keying by names can make the load match.
+ * ai.djl.*} system properties) trains {@link TinyMlp} {@value #SAVED_AFTER} steps with one of
+ * {@link CheckpointTest#preset}'s optimizers, saves the weights the DJL way ({@code model.save})
+ * and the optimizer state with {@link LowBitOptimizer#save}, writes down its parameters' DJL
+ * runtime ids and exits. This JVM then resumes as docs/djl.md's recipe says ({@link
+ * TinyMlp#fromSavedWeights}, then {@link LowBitOptimizer#load}), trains steps
+ * {@value #SAVED_AFTER} to {@value #STEPS} - 1 (the 6th to the 9th), and must end with exactly
+ * the weights of an uninterrupted {@value #STEPS}-step run. Before resuming it creates and drops
+ * parameters, and it asserts that every resumed parameter's runtime id differs from the child's,
+ * counter part included, and that the checkpoint's parameters are the model's names: only keying
+ * by names can make the load match.
+ *
+ * <p>The optimizers: 8-bit and 4-bit AdamW, and 4-bit and 32-bit Shampoo, whose checkpoint also
+ * holds each block's statistics and inverse roots, and the base AdamW's state. The Shampoo
+ * presets update the statistics every 2 steps and the roots every 4, so the child's steps 1 to 5
+ * update the statistics twice and the roots once, and its last step already uses those roots.
+ * After the resume, steps 6 and 7 precondition with the loaded roots, steps 6 and 8 update the
+ * statistics starting from the loaded ones, and step 8 computes new roots from them: a root the
+ * resume did not restore changes the weights from step 6 on, a statistic from step 8 on.
  */
 class ResumeInNewJvmTest {
 
@@ -87,11 +96,11 @@ class ResumeInNewJvmTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"8bit", "4bit"})
-  void aCheckpointSavedByAnotherJvmResumesBitIdentically(String precision)
+  @ValueSource(strings = {"8bit", "4bit", "shampoo4bit", "shampoo32"})
+  void aCheckpointSavedByAnotherJvmResumesBitIdentically(String preset)
       throws IOException, InterruptedException {
     Path saved = Files.createDirectory(dir.resolve("saved"));
-    runChild(precision, saved);
+    runChild(preset, saved);
     Map<String, String> childIds = readIds(saved.resolve("ids.txt"));
     Path checkpoint = saved.resolve("optimizer.safetensors");
     assertEquals(new TreeSet<>(childIds.keySet()),
@@ -100,14 +109,14 @@ class ResumeInNewJvmTest {
             + childIds.values() + ")");
 
     Map<String, float[]> reference;
-    try (LowBitOptimizer optimizer = CheckpointTest.preset(precision).get();
+    try (LowBitOptimizer optimizer = CheckpointTest.preset(preset).get();
         TinyMlp mlp = new TinyMlp(optimizer, 1)) {
       mlp.trainSteps(0, STEPS);
       reference = mlp.weights();
     }
     dropSomeParameters();
 
-    try (LowBitOptimizer optimizer = CheckpointTest.preset(precision).get();
+    try (LowBitOptimizer optimizer = CheckpointTest.preset(preset).get();
         TinyMlp mlp = TinyMlp.fromSavedWeights(optimizer, saved.resolve("model"))) {
       Map<String, String> ids = runtimeIds(mlp);
       assertEquals(childIds.keySet(), ids.keySet(), "the child's parameters");
@@ -118,7 +127,10 @@ class ResumeInNewJvmTest {
       }
       optimizer.load(mlp.model(), checkpoint);
       mlp.trainSteps(SAVED_AFTER, STEPS);
-      GradientAndFailureTest.assertWeightsEqual(reference, mlp.weights());
+      // Surefire reports the case by its index only, so the message names the preset.
+      GradientAndFailureTest.assertWeightsEqual(reference, mlp.weights(), preset
+          + ": resumed after step " + SAVED_AFTER + " from the child's checkpoint, vs an"
+          + " uninterrupted " + STEPS + "-step run: ");
     }
   }
 
@@ -126,7 +138,7 @@ class ResumeInNewJvmTest {
    * Runs {@link Child} in a new JVM and waits for it; fails with its exit code, stdout and stderr
    * unless it exits with 0 within {@link #CHILD_TIMEOUT_SECONDS} (then it is killed).
    */
-  private static void runChild(String precision, Path out)
+  private static void runChild(String preset, Path out)
       throws IOException, InterruptedException {
     List<String> command = new ArrayList<>();
     command.add(ProcessHandle.current().info().command()
@@ -142,7 +154,7 @@ class ResumeInNewJvmTest {
       }
     }
     command.addAll(List.of("-cp", System.getProperty("java.class.path"), Child.class.getName(),
-        precision, out.toString()));
+        preset, out.toString()));
     // Both streams to files: they cannot fill a pipe and block the child.
     Path stdout = out.resolveSibling("child.out");
     Path stderr = out.resolveSibling("child.err");
