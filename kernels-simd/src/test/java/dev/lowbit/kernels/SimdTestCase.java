@@ -308,15 +308,40 @@ final class SimdTestCase {
     return seg;
   }
 
+  /** What the call did to the gradient: what a difference in it means, and what it must hold. */
+  enum Gradient {
+    /** Only read: a difference means a kernel wrote it. */
+    UNTOUCHED("gradient (must be untouched)"),
+    /** Cleared in the pass: every element must end as +0.0, in both cases. */
+    CLEARED("gradient (cleared in the pass)");
+
+    private final String what;
+
+    Gradient(String what) {
+      this.what = what;
+    }
+  }
+
   /**
-   * Fails with the first differing byte of any output.
+   * Fails with the first differing byte of any output; when the gradient was to be cleared, also
+   * at its first element that is not +0.0.
    *
    * @param expected the reference's case after its call
    * @param label what ran, for the message
+   * @param gradient what the call did to the gradient
    */
-  void assertSameBytes(SimdTestCase expected, String label) {
+  void assertSameBytes(SimdTestCase expected, String label, Gradient gradient) {
     compare(expected.param, param, label + ": parameter");
-    compare(expected.grad, grad, label + ": gradient (must be untouched)");
+    compare(expected.grad, grad, label + ": " + gradient.what);
+    if (gradient == Gradient.CLEARED) {
+      // Both kernels may fail to clear alike, which the comparison above cannot see.
+      for (long i = 0; i < length; i++) {
+        if (grad.getAtIndex(ValueLayout.JAVA_INT, i) != 0) {
+          fail(label + ": gradient not cleared at " + i + " (" + grad.getAtIndex(Codes.FLOAT, i)
+              + ")");
+        }
+      }
+    }
     for (int i = 0; i < mSegments.length; i++) {
       compare(expected.mSegments[i], mSegments[i], label + ": m segment " + i);
     }
