@@ -42,15 +42,11 @@ class SimdMatrixMultiplyTest {
   @ParameterizedTest(name = "{0} bits, {1}x{2}x{3}")
   @MethodSource("cases")
   void sameBitsAsTheScalarReference(int bits, int n, int k, int m) {
-    SplittableRandom random = new SplittableRandom(bits + n * 1_000_003L + k * 1009L + m);
-    float[] a = fill(n * k, random);
-    float[] b = fill(k * m, random);
-    float[] expected = new float[n * m];
-    MatrixMultiply.multiply(a, b, expected, n, k, m);
+    Product p = Product.random(bits + n * 1_000_003L + k * 1009L + m, n, k, m);
     float[] actual = new float[n * m];
     java.util.Arrays.fill(actual, Float.NaN); // every element must be written
-    new SimdMatrixMultiply(bits).multiply(a, b, actual, n, k, m);
-    assertSameBits(expected, actual, bits + " bits, " + n + "x" + k + "x" + m);
+    new SimdMatrixMultiply(bits).multiply(p.a(), p.b(), actual, n, k, m);
+    assertSameBits(p.expected(), actual, bits + " bits, " + n + "x" + k + "x" + m);
   }
 
   /** Infinities and NaN propagate alike (inf - inf = NaN, 0 * inf = NaN). */
@@ -69,11 +65,10 @@ class SimdMatrixMultiplyTest {
     b[7 * m + 40] = Float.NEGATIVE_INFINITY;
     b[3 * m + 11] = Float.NEGATIVE_INFINITY;
     b[12 * m + 70] = 3e38f;
-    float[] expected = new float[n * m];
-    MatrixMultiply.multiply(a, b, expected, n, k, m);
+    Product p = Product.of(a, b, n, k, m);
     float[] actual = new float[n * m];
-    new SimdMatrixMultiply(bits).multiply(a, b, actual, n, k, m);
-    assertSameBits(expected, actual, bits + " bits, special values");
+    new SimdMatrixMultiply(bits).multiply(p.a(), p.b(), actual, n, k, m);
+    assertSameBits(p.expected(), actual, bits + " bits, special values");
   }
 
   static Stream<Integer> widths() {
@@ -83,22 +78,18 @@ class SimdMatrixMultiplyTest {
   /** The facade: the same bits as the reference for 1, 2 and 3 threads (rows split unevenly). */
   @Test
   void facadeResultDoesNotDependOnThreads() {
-    SplittableRandom random = new SplittableRandom(5);
     int n = 203;
     int k = 150;
     int m = 131;
-    float[] a = fill(n * k, random);
-    float[] b = fill(k * m, random);
-    float[] expected = new float[n * m];
-    MatrixMultiply.multiply(a, b, expected, n, k, m);
+    Product p = Product.random(5, n, k, m);
     for (int threads = 1; threads <= 3; threads++) {
       float[] actual = new float[n * m];
-      MatrixKernels.multiply(a, b, actual, n, k, m, threads);
-      assertSameBits(expected, actual, threads + " threads");
+      MatrixKernels.multiply(p.a(), p.b(), actual, n, k, m, threads);
+      assertSameBits(p.expected(), actual, threads + " threads");
     }
     float[] actual = new float[n * m];
-    MatrixKernels.multiply(a, b, actual, n, k, m);
-    assertSameBits(expected, actual, "the caller's thread");
+    MatrixKernels.multiply(p.a(), p.b(), actual, n, k, m);
+    assertSameBits(p.expected(), actual, "the caller's thread");
   }
 
   /**
@@ -140,20 +131,16 @@ class SimdMatrixMultiplyTest {
     assertEquals(new SimdMatrixMultiply().name(), simd.name());
     assertEquals(List.of("INFO matrix kernels: scalar (as the optimizer kernels)",
         "INFO matrix kernels: " + simd.name() + " (Vector API)"), log.lines);
-    SplittableRandom random = new SplittableRandom(11);
     int n = 7;
     int k = 13;
     int m = 70;
-    float[] a = fill(n * k, random);
-    float[] b = fill(k * m, random);
-    float[] expected = new float[n * m];
-    MatrixMultiply.multiply(a, b, expected, n, k, m);
+    Product p = Product.random(11, n, k, m);
     for (MatrixProduct product : List.of(scalar, simd)) {
       float[] actual = new float[n * m];
       java.util.Arrays.fill(actual, 7f);
-      product.multiplyRows(a, b, actual, k, m, 2, 5);
+      product.multiplyRows(p.a(), p.b(), actual, k, m, 2, 5);
       for (int i = 0; i < n * m; i++) {
-        float want = i >= 2 * m && i < 5 * m ? expected[i] : 7f;
+        float want = i >= 2 * m && i < 5 * m ? p.expected()[i] : 7f;
         if (Float.floatToIntBits(want) != Float.floatToIntBits(actual[i])) {
           fail(product.name() + ": element " + i + " expected " + want + " got " + actual[i]);
         }
@@ -167,6 +154,32 @@ class SimdMatrixMultiplyTest {
     OptimizerKernels kernels = Kernels.get();
     String expected = kernels == Kernels.scalar() ? "scalar" : kernels.name();
     assertEquals(expected, MatrixKernels.implementation());
+  }
+
+  /**
+   * The operands of a product and {@link MatrixMultiply}'s result, which the product under test
+   * must match bit for bit.
+   *
+   * @param a the n x k left operand
+   * @param b the k x m right operand
+   * @param expected {@link MatrixMultiply}'s product
+   */
+  private record Product(float[] a, float[] b, float[] expected) {
+
+    /** Random operands (as {@code fill} makes them) from {@code seed}. */
+    static Product random(long seed, int n, int k, int m) {
+      SplittableRandom random = new SplittableRandom(seed);
+      float[] a = fill(n * k, random);
+      float[] b = fill(k * m, random);
+      return of(a, b, n, k, m);
+    }
+
+    /** The given operands, after any special values were put in. */
+    static Product of(float[] a, float[] b, int n, int k, int m) {
+      float[] expected = new float[n * m];
+      MatrixMultiply.multiply(a, b, expected, n, k, m);
+      return new Product(a, b, expected);
+    }
   }
 
   /** Gaussian values with some exact zeros, negative zeros and large magnitudes. */
