@@ -12,8 +12,13 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -79,22 +84,43 @@ class KernelPoolTest {
   }
 
   /**
-   * Sixteen ranges that sleep at once need new workers even when earlier calls left idle ones in
-   * the pool, so the threads checked here were made by the pool's thread factory in this test.
+   * The pool's thread factory, seen through threads it makes during this test: daemons (a worker
+   * never keeps the JVM alive) named {@code lowbit-kernels-N}. Idle workers left by earlier calls
+   * (earlier tests, or under PIT earlier mutants in the same JVM) would be reused instead, so the
+   * call asks for one range more than there are live workers and holds every range until all have
+   * started: at least one runs on a new thread. The call is made from a non-daemon thread, because
+   * a new thread inherits its creator's daemon flag unless the factory sets it.
    */
   @Test
-  void workerThreadsAreDaemons() {
-    Set<Thread> workers = ConcurrentHashMap.newKeySet();
-    KernelPool.split(1000, 10, 16, (from, to) -> {
-      if (from > 0) {
-        workers.add(Thread.currentThread());
-        sleep();
+  void threadsTheWorkerPoolMakesAreNamedDaemons() throws InterruptedException {
+    Set<Thread> existing = Thread.getAllStackTraces().keySet();
+    long workers = existing.stream().filter(t -> t.getName().startsWith(WORKER_PREFIX)).count();
+    int ranges = Math.toIntExact(workers + 2);
+    CyclicBarrier allStarted = new CyclicBarrier(ranges);
+    Set<Thread> ranOn = ConcurrentHashMap.newKeySet();
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    Thread caller = Thread.ofPlatform().daemon(false).unstarted(() -> {
+      try {
+        KernelPool.split(ranges, 1, ranges, (from, to) -> {
+          ranOn.add(Thread.currentThread());
+          awaitAll(allStarted);
+        });
+      } catch (RuntimeException | Error e) {
+        failure.set(e);
       }
     });
-    assertFalse(workers.isEmpty(), "three threads asked for, so some range ran on a worker");
-    for (Thread t : workers) {
+    caller.start();
+    caller.join();
+    if (failure.get() != null) {
+      throw new AssertionError("the split call failed", failure.get());
+    }
+    assertEquals(ranges, ranOn.size(), "every range on a thread of its own");
+    ranOn.remove(caller);
+    ranOn.removeAll(existing);
+    assertFalse(ranOn.isEmpty(), "more ranges than workers, so the pool made a thread");
+    for (Thread t : ranOn) {
       assertTrue(t.isDaemon(), t.getName() + " would keep the JVM from exiting");
-      assertTrue(t.getName().startsWith("lowbit-kernels-"), t.getName());
+      assertTrue(t.getName().matches(WORKER_PREFIX + "[1-9][0-9]*"), t.getName());
     }
   }
 
@@ -128,6 +154,18 @@ class KernelPoolTest {
       assertEquals(3, KernelPool.usable(3, heap, shared.allocate(16)));
       assertEquals(1, KernelPool.usable(3, heap, confined.allocate(16), shared.allocate(16)));
       assertEquals(1, KernelPool.usable(1, heap));
+    }
+  }
+
+  /** Prefix of the worker threads' names. */
+  private static final String WORKER_PREFIX = "lowbit-kernels-";
+
+  /** Waits until every range has reached the barrier; a range that never comes fails the call. */
+  private static void awaitAll(CyclicBarrier barrier) {
+    try {
+      barrier.await(30, TimeUnit.SECONDS);
+    } catch (InterruptedException | BrokenBarrierException | TimeoutException e) {
+      throw new AssertionError("not every range started", e);
     }
   }
 
