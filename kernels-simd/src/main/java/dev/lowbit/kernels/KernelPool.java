@@ -19,8 +19,11 @@ import java.util.function.Supplier;
  */
 final class KernelPool {
 
-  /** Units below which a range is not worth a task hand-off. */
-  private static final int MIN_CHUNKS_PER_TASK = 8;
+  /**
+   * Chunks below which a range is not worth a task hand-off. Package-private so that tests size
+   * their calls from it: a call is split only when it has twice as many chunks.
+   */
+  static final int MIN_CHUNKS_PER_TASK = 8;
 
   private KernelPool() {}
 

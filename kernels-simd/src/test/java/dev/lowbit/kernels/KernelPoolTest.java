@@ -2,6 +2,7 @@ package dev.lowbit.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,7 +11,9 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.ConcurrentHashMap;
@@ -24,7 +27,8 @@ import org.junit.jupiter.api.Test;
 /**
  * KernelPool.split as its javadoc states it: every unit done once when it returns, a worker's
  * failure rethrown, the caller's interrupt status as it was, worker threads that do not keep
- * the JVM alive, and too little work kept on the caller's thread; usable's thread count.
+ * the JVM alive, and too little work kept on the caller's thread (and enough split, at the
+ * equality tests' split length); usable's thread count.
  */
 class KernelPoolTest {
 
@@ -141,6 +145,31 @@ class KernelPoolTest {
     ranges.clear();
     KernelPool.split(16, 8, 3, (from, to) -> ranges.add(from + "-" + to));
     assertEquals(List.of("0-8", "8-16"), ranges.stream().sorted().toList());
+  }
+
+  /**
+   * The length the equality tests use to run kernels on two threads
+   * ({@link SimdKernelsEqualityTest#SPLIT_LENGTH}) is split by the chunk loop: the caller's range
+   * starts at the first chunk and a worker's range ends at the last, a partial chunk. (A call of
+   * fewer than twice {@link KernelPool#MIN_CHUNKS_PER_TASK} chunks runs on the caller's thread
+   * alone, whatever the threads asked for.)
+   */
+  @Test
+  void theEqualityTestsSplitLengthRunsOnTwoThreads() {
+    long length = SimdKernelsEqualityTest.SPLIT_LENGTH;
+    Map<Long, Thread> threadOfChunk = new ConcurrentHashMap<>();
+    Map<Long, Integer> lengthOfChunk = new ConcurrentHashMap<>();
+    KernelPool.forEachChunk(length, 2, () -> null, null, (start, n, scratch) -> {
+      threadOfChunk.put(start, Thread.currentThread());
+      lengthOfChunk.put(start, n);
+    });
+    long last = (length - 1) / SquareSums.CHUNK * SquareSums.CHUNK;
+    assertEquals(last / SquareSums.CHUNK + 1, threadOfChunk.size(), "every chunk ran");
+    assertSame(Thread.currentThread(), threadOfChunk.get(0L), "the first on the caller's thread");
+    assertNotSame(Thread.currentThread(), threadOfChunk.get(last), "the last on a worker");
+    assertEquals(2, new HashSet<>(threadOfChunk.values()).size(), "two threads");
+    int tail = lengthOfChunk.get(last);
+    assertTrue(tail > 0 && tail < SquareSums.CHUNK, "the last chunk is partial: " + tail);
   }
 
   /**

@@ -24,9 +24,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  * {@link SimdKernels} against {@link ScalarKernels}, the reference: the same inputs, every output
  * byte compared. Covers every vector width, every state combination, lengths that hit every tail,
  * Adam/AdamW/L2/DJL-mode scalars with and without clipping, SGD (plain, Nesterov, first step),
- * heap and native segments, and 1 and 2 threads; block sizes from 32 to 4096 (larger than a
- * tile), blocks that become all zero, factorized matrices with zero statistics, wider than a
- * chunk, or split over threads inside a matrix.
+ * heap and native segments, and 1 and 2 threads, every state and phase also in calls large
+ * enough to be split ({@link #SPLIT_LENGTH}); block sizes from 32 to 4096 (larger than a tile),
+ * blocks that become all zero, factorized matrices with zero statistics, wider than a chunk, or
+ * split over threads inside a matrix.
  */
 class SimdKernelsEqualityTest {
 
@@ -54,6 +55,35 @@ class SimdKernelsEqualityTest {
           Spec.rank1(CodeBook.LINEAR_4),
           Spec.rank1(CodeBook.DYNAMIC_UNSIGNED_8),
           Spec.factorized());
+
+  /**
+   * Elements of a call that really runs on two threads: {@code threads = 2} alone does not split a
+   * call, since a range gets at least {@link KernelPool#MIN_CHUNKS_PER_TASK} chunks and a smaller
+   * call stays on the caller's thread. Twice that many chunks' worth of elements splits every
+   * phase: the chunk loops (the fused passes, sums of squares, the gradient check, the SIMD rank-1
+   * maxima) by chunks; the reference's rank-1 maxima and both factorized statistics by rows or
+   * columns of at least 8 chunks' worth of elements, which this many elements hold twice whatever
+   * the shape (two rows and two columns or more). The 1235 more make the second range end in a
+   * partial chunk, the last block partial at every block size from 32 to 4096, and the length odd
+   * (a 4-bit state has a padding nibble). KernelPoolTest checks that this length is split.
+   */
+  static final int SPLIT_LENGTH = 2 * KernelPool.MIN_CHUNKS_PER_TASK * SquareSums.CHUNK + 1235;
+
+  /** First moments (or SGD buffers) of the split cases: M_SPECS and blocks of 4096, 2048, 32. */
+  private static final List<Spec> SPLIT_M_SPECS =
+      Stream.concat(M_SPECS.stream(), Stream.of(
+              Spec.blockwise(CodeBook.DYNAMIC_SIGNED_8, 4096),
+              Spec.blockwise(CodeBook.DE1_SIGNED_4, 2048),
+              Spec.blockwise(CodeBook.DE_SIGNED_4, 32)))
+          .toList();
+
+  /** Second moments of the split cases: V_SPECS and blocks of 2048, 4096, 32. */
+  private static final List<Spec> SPLIT_V_SPECS =
+      Stream.concat(V_SPECS.stream(), Stream.of(
+              Spec.blockwise(CodeBook.DYNAMIC_UNSIGNED_8, 2048),
+              Spec.blockwise(CodeBook.LINEAR_4, 4096),
+              Spec.blockwise(CodeBook.LINEAR_4, 32)))
+          .toList();
 
   /** AdamW, Adam with L2 and clipping, DJL's Adam (eps outside the correction), a rescale. */
   private static final List<AdamScalars> ADAM =
@@ -112,12 +142,13 @@ class SimdKernelsEqualityTest {
 
   /**
    * Clearing the gradient in the pass (as optimizer-core's {@code Optimizer.stepAndZero} asks): the
-   * same bytes as the reference doing the same, on several chunks and two threads.
+   * same bytes as the reference doing the same, on two threads ({@link #SPLIT_LENGTH}), so that
+   * each thread clears its own chunks.
    */
   @ParameterizedTest(name = "m {0}, v {1}")
   @MethodSource("clearCases")
   void clearingTheGradientInThePassWritesTheReferenceBytes(Spec m, Spec v) {
-    int length = 3 * SquareSums.CHUNK + 777;
+    int length = SPLIT_LENGTH;
     long seed = 11L * m.hashCode() + v.hashCode();
     try (Arena arena = Arena.ofShared()) {
       SimdTestCase expected = SimdTestCase.build(length, m, v, Fill.RANDOM, seed, arena, null);
@@ -220,13 +251,69 @@ class SimdKernelsEqualityTest {
         Arguments.of(Spec.factorized(), Spec.blockwise(CodeBook.DE_SIGNED_4, 128), false, 0));
   }
 
+  static Stream<Arguments> splitAdamCases() {
+    List<Arguments> out = new ArrayList<>();
+    int variant = 0;
+    for (Spec v : SPLIT_V_SPECS) {
+      // Three first moments per second moment, taken in turn: every format of each appears with
+      // several of the other (the clearing test crosses M_SPECS with V_SPECS at this length).
+      for (int k = 0; k < 3; k++) {
+        Spec m = SPLIT_M_SPECS.get(variant % SPLIT_M_SPECS.size());
+        // Width and memory rotate over the pairs, the scalars over the second moments.
+        out.add(Arguments.of(WIDTHS[variant % WIDTHS.length], m, v, (variant / 3) % ADAM.size(),
+            variant % 2 == 1));
+        variant++;
+      }
+    }
+    return out.stream();
+  }
+
+  /**
+   * Every moment format (block sizes from 32 to 4096, rank-1 and factorized) in a call that two
+   * threads split ({@link #SPLIT_LENGTH}); the rank-1 and factorized moments see it as a matrix
+   * of at least two rows and columns (as SimdTestCase shapes it), so their row and column phases
+   * split too.
+   */
+  @ParameterizedTest(name = "{0} bits, m {1}, v {2}, scalars {3}, native {4}")
+  @MethodSource("splitAdamCases")
+  void adamSplitOverTwoThreadsWritesTheReferenceBytes(
+      int bits, Spec m, Spec v, int scalars, boolean nativeMemory) {
+    runAdam(new SimdKernels(bits), m, v, SPLIT_LENGTH, ADAM.get(scalars), Fill.RANDOM,
+        nativeMemory, 2, null);
+  }
+
+  static Stream<Arguments> splitSgdCases() {
+    List<Arguments> out = new ArrayList<>();
+    int variant = 0;
+    for (Spec b : SPLIT_M_SPECS) {
+      for (int scalars = 0; scalars < SGD.size(); scalars++) {
+        out.add(Arguments.of(WIDTHS[variant % WIDTHS.length], b, scalars, variant % 2 == 1));
+        variant++;
+      }
+    }
+    return out.stream();
+  }
+
+  /**
+   * Every SGD buffer format with every SGD variant (plain, Nesterov, first step) in a call that
+   * two threads split ({@link #SPLIT_LENGTH}).
+   */
+  @ParameterizedTest(name = "{0} bits, buffer {1}, scalars {2}, native {3}")
+  @MethodSource("splitSgdCases")
+  void sgdSplitOverTwoThreadsWritesTheReferenceBytes(
+      int bits, Spec buffer, int scalars, boolean nativeMemory) {
+    runSgd(new SimdKernels(bits), buffer, SPLIT_LENGTH, SGD.get(scalars), Fill.RANDOM,
+        nativeMemory, 2, null);
+  }
+
   @ParameterizedTest(name = "{0} bits")
   @ValueSource(ints = {512, 256, 128})
   void sumOfSquaresAndFirstNonFiniteMatchTheReference(int bits) {
     SimdKernels simd = new SimdKernels(bits);
     ScalarKernels scalar = new ScalarKernels();
     SplittableRandom random = new SplittableRandom(bits);
-    for (int length : new int[] {0, 1, 7, 15, 16, 17, 4095, 4096, 4097, 3 * 4096 + 33, 100_003}) {
+    for (int length :
+        new int[] {0, 1, 7, 15, 16, 17, 4095, 4096, 4097, 3 * 4096 + 33, SPLIT_LENGTH, 100_003}) {
       float[] x = new float[length];
       for (int i = 0; i < length; i++) {
         x[i] = (float) (random.nextGaussian() * Math.pow(10, random.nextInt(-5, 5)));
@@ -265,6 +352,55 @@ class SimdKernelsEqualityTest {
     }
   }
 
+  /**
+   * The gradient check split over two threads ({@link #SPLIT_LENGTH}): each thread scans its own
+   * chunks with the implementation's check and the smallest index found wins. Bad values only in
+   * the second thread's range (at the very end, in the partial chunk), in both ranges, and at the
+   * first element; NaN and infinities for firstNonFinite, values just above a limit for
+   * firstBeyond.
+   */
+  @ParameterizedTest(name = "{0} bits")
+  @ValueSource(ints = {512, 256, 128})
+  void theGradientCheckSplitOverTwoThreadsFindsTheFirstBadElement(int bits) {
+    SimdKernels simd = new SimdKernels(bits);
+    ScalarKernels scalar = new ScalarKernels();
+    SplittableRandom random = new SplittableRandom(bits);
+    float limit = 1f;
+    float[] x = new float[SPLIT_LENGTH];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) (random.nextGaussian() * 0.1);
+    }
+    MemorySegment seg = MemorySegment.ofArray(x);
+    int secondRange = KernelPool.MIN_CHUNKS_PER_TASK * SquareSums.CHUNK;
+    int[][] badSets = {
+        {}, {SPLIT_LENGTH - 1}, {secondRange + 5, 1000}, {0, secondRange, SPLIT_LENGTH - 1}};
+    float[] badValues = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
+    for (int[] bad : badSets) {
+      long first = bad.length == 0 ? -1 : java.util.Arrays.stream(bad).min().getAsInt();
+      float[] keep = new float[bad.length];
+      for (int k = 0; k < bad.length; k++) {
+        keep[k] = x[bad[k]];
+        x[bad[k]] = badValues[k % badValues.length];
+      }
+      for (int threads = 1; threads <= 2; threads++) {
+        String label = "bad at " + java.util.Arrays.toString(bad) + ", threads " + threads;
+        assertEquals(first, scalar.firstNonFinite(seg, SPLIT_LENGTH, threads), label);
+        assertEquals(first, simd.firstNonFinite(seg, SPLIT_LENGTH, threads), label);
+      }
+      for (int k = 0; k < bad.length; k++) {
+        x[bad[k]] = Math.nextUp(limit) * (k % 2 == 0 ? 1 : -1); // beyond the limit, finite
+      }
+      for (int threads = 1; threads <= 2; threads++) {
+        String label = "beyond at " + java.util.Arrays.toString(bad) + ", threads " + threads;
+        assertEquals(first, scalar.firstBeyond(seg, SPLIT_LENGTH, limit, threads), label);
+        assertEquals(first, simd.firstBeyond(seg, SPLIT_LENGTH, limit, threads), label);
+      }
+      for (int k = 0; k < bad.length; k++) {
+        x[bad[k]] = keep[k];
+      }
+    }
+  }
+
   @ParameterizedTest(name = "{0} bits")
   @ValueSource(ints = {512, 256, 128})
   void aThreadCountBelowOneIsRefusedAsByTheReference(int bits) {
@@ -288,19 +424,25 @@ class SimdKernelsEqualityTest {
     }
   }
 
+  static Stream<Arguments> rankThreeCases() {
+    // The last case is split over two threads: at least SPLIT_LENGTH elements in 24 rows.
+    return Stream.of(Arguments.of(512, 1, 300), Arguments.of(512, 2, 300),
+        Arguments.of(256, 1, 300), Arguments.of(128, 2, 300),
+        Arguments.of(256, 2, SPLIT_LENGTH / 24 + 1));
+  }
+
   /**
-   * A rank-1 second moment of a rank-3 tensor (4 x 6 x 300, rows wider than a chunk): the SIMD
-   * kernels write the scalar reference's codes and scales, the row scales are the min over the
-   * leading dimensions of their max vectors, and never below a row's own new maximum.
+   * A rank-1 second moment of a rank-3 tensor (4 x 6 x cols): the SIMD kernels write the scalar
+   * reference's codes and scales, the row scales are the min over the leading dimensions of their
+   * max vectors, and never below a row's own new maximum.
    */
-  @ParameterizedTest(name = "{0} bits, threads {1}")
-  @org.junit.jupiter.params.provider.CsvSource({"512, 1", "512, 2", "256, 1", "128, 2"})
-  void aRankThreeRankOneMomentEncodesLikeTheReference(int bits, int threads) {
+  @ParameterizedTest(name = "{0} bits, threads {1}, 4 x 6 x {2}")
+  @MethodSource("rankThreeCases")
+  void aRankThreeRankOneMomentEncodesLikeTheReference(int bits, int threads, int cols) {
     long[] dims = {4, 6};
     int rows = 24;
-    int cols = 300;
     int n = rows * cols;
-    SplittableRandom random = new SplittableRandom(bits + threads);
+    SplittableRandom random = new SplittableRandom(bits + threads + cols);
     float[] param = new float[n];
     float[] grad = new float[n];
     byte[] codes = new byte[n / 2];
@@ -396,8 +538,8 @@ class SimdKernelsEqualityTest {
     long batch = 2;
     long rows = 3;
     long cols = 40;
-    SimdTestCase expected = factorizedCase(batch, rows, cols, bits, null);
-    SimdTestCase actual = factorizedCase(batch, rows, cols, bits, null);
+    SimdTestCase expected = matrixCase(batch, rows, cols, Spec.factorized(), bits, null);
+    SimdTestCase actual = matrixCase(batch, rows, cols, Spec.factorized(), bits, null);
     for (SimdTestCase c : List.of(expected, actual)) {
       c.grad.asSlice(0, rows * cols * Float.BYTES).fill((byte) 0);
       c.vSegments[0].asSlice(0, rows * Float.BYTES).fill((byte) 0); // row statistics
@@ -415,30 +557,54 @@ class SimdKernelsEqualityTest {
     }
   }
 
+  static Stream<Arguments> matrixShapeCases() {
+    List<Arguments> out = new ArrayList<>(List.of(
+        Arguments.of(2L, 2L, 4133L, Spec.factorized(), 512, 1),
+        Arguments.of(2L, 2L, 4133L, Spec.factorized(), 128, 1),
+        Arguments.of(3L, 128L, 200L, Spec.factorized(), 512, 2)));
+    // Split over two threads: at least SPLIT_LENGTH elements, rows wider than a chunk, or three
+    // matrices of 129 columns.
+    long wide = SquareSums.CHUNK + 37;
+    long[][] splitShapes = {
+        {1, SPLIT_LENGTH / wide + 1, wide}, {3, SPLIT_LENGTH / (3 * 129) + 1, 129}};
+    List<Spec> vs = List.of(Spec.factorized(), Spec.rank1(CodeBook.LINEAR_4),
+        Spec.rank1(CodeBook.DYNAMIC_UNSIGNED_8));
+    int variant = 0;
+    for (long[] shape : splitShapes) {
+      for (Spec v : vs) {
+        int bits = WIDTHS[variant++ % WIDTHS.length];
+        out.add(Arguments.of(shape[0], shape[1], shape[2], v, bits, 2));
+      }
+    }
+    return out.stream();
+  }
+
   /**
-   * Factorized statistics of matrices wider than a chunk (4133 columns: a row is summed in two
-   * chunks, columns are summed in groups of at most a chunk), and of a batch whose column range
-   * is split over two threads in the middle of a matrix (3 x 128 x 200: the columns split at 300,
-   * in the second matrix).
+   * Rank-1 and factorized second moments of shapes that cut rows and columns: rows wider than a
+   * chunk (4133 columns: a factorized row is summed in two chunks, columns in groups of at most a
+   * chunk; SIMD rank-1 maxima split by chunks meet inside a row), and batches whose row and column
+   * ranges are split over two threads in the middle of a matrix (3 x 128 x 200: the columns split
+   * at 300, in the second matrix; 3 x 173 x 129: rows at 259 and columns at 193, both in the
+   * second matrix). A rank-1 moment sees {@code batch * rows} rows.
    */
-  @ParameterizedTest(name = "{0}x{1}x{2}, {3} bits, threads {4}")
-  @org.junit.jupiter.params.provider.CsvSource({
-      "2, 2, 4133, 512, 1", "2, 2, 4133, 128, 1", "3, 128, 200, 512, 2"})
-  void factorizedShapesThatCutRowsAndColumnsMatchTheReference(
-      long batch, long rows, long cols, int bits, int threads) {
-    SimdTestCase expected = factorizedCase(batch, rows, cols, bits, null);
-    SimdTestCase actual = factorizedCase(batch, rows, cols, bits, null);
+  @ParameterizedTest(name = "{0}x{1}x{2}, v {3}, {4} bits, threads {5}")
+  @MethodSource("matrixShapeCases")
+  void matrixMomentShapesThatCutRowsAndColumnsMatchTheReference(
+      long batch, long rows, long cols, Spec v, int bits, int threads) {
+    SimdTestCase expected = matrixCase(batch, rows, cols, v, bits, null);
+    SimdTestCase actual = matrixCase(batch, rows, cols, v, bits, null);
     new ScalarKernels().adam(ADAM.get(1), expected.param, expected.grad, expected.length,
         expected.m, expected.v, threads);
     new SimdKernels(bits).adam(ADAM.get(1), actual.param, actual.grad, actual.length, actual.m,
         actual.v, threads);
     actual.assertSameBytes(expected,
-        bits + " bits, factorized " + batch + "x" + rows + "x" + cols, Gradient.UNTOUCHED);
+        bits + " bits, " + v + " " + batch + "x" + rows + "x" + cols, Gradient.UNTOUCHED);
   }
 
-  private static SimdTestCase factorizedCase(
-      long batch, long rows, long cols, int bits, Arena arena) {
-    return SimdTestCase.build(batch, rows, cols, Spec.fp32(), Spec.factorized(), Fill.RANDOM,
+  /** An fp32 first moment and a second moment {@code v} of a {@code batch x rows x cols} shape. */
+  private static SimdTestCase matrixCase(
+      long batch, long rows, long cols, Spec v, int bits, Arena arena) {
+    return SimdTestCase.build(batch, rows, cols, Spec.fp32(), v, Fill.RANDOM,
         batch * 1_000_003L + rows * 1009L + cols + bits, arena, null);
   }
 
