@@ -54,7 +54,7 @@ final class FactorizedStats {
     long allCols = f.batch() * cols;
     KernelPool.split(
         allRows,
-        Math.max(1, (8L * SquareSums.CHUNK) / Math.max(1, cols)),
+        Math.max(1, KernelPool.MIN_ELEMENTS_PER_TASK / Math.max(1, cols)),
         threads,
         (from, to) -> {
           float[] scratch = new float[SquareSums.CHUNK];
@@ -75,7 +75,7 @@ final class FactorizedStats {
         });
     KernelPool.split(
         allCols,
-        Math.max(1, (8L * SquareSums.CHUNK) / Math.max(1, rows)),
+        Math.max(1, KernelPool.MIN_ELEMENTS_PER_TASK / Math.max(1, rows)),
         threads,
         (from, to) -> {
           for (long c = from; c < to; ) {

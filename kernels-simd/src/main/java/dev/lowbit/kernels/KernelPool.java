@@ -25,6 +25,13 @@ final class KernelPool {
    */
   static final int MIN_CHUNKS_PER_TASK = 8;
 
+  /**
+   * Elements below which a range of matrix rows or columns is not worth a task hand-off: the
+   * same work as {@link #MIN_CHUNKS_PER_TASK} chunks, so row and column phases split where
+   * element-wise ones do.
+   */
+  static final long MIN_ELEMENTS_PER_TASK = (long) MIN_CHUNKS_PER_TASK * SquareSums.CHUNK;
+
   private KernelPool() {}
 
   /** Work on units {@code [from, to)}. */

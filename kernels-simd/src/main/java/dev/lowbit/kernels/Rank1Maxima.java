@@ -83,7 +83,7 @@ final class Rank1Maxima {
     float[] colMax = new float[cols];
     MomentChunks.Rank1 old = new MomentChunks.Rank1(v, null, null);
     float oneMinusBeta2 = 1f - s.beta2();
-    long rowsPerTask = Math.max(1, (8L * SquareSums.CHUNK) / Math.max(1, cols));
+    long rowsPerTask = Math.max(1, KernelPool.MIN_ELEMENTS_PER_TASK / Math.max(1, cols));
     KernelPool.split(
         rows,
         rowsPerTask,

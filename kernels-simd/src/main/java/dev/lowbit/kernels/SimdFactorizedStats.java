@@ -45,7 +45,7 @@ final class SimdFactorizedStats {
     float oneMinusBeta2 = 1f - beta2;
     KernelPool.split(
         f.batch() * rows,
-        Math.max(1, (8L * SquareSums.CHUNK) / Math.max(1, cols)),
+        Math.max(1, KernelPool.MIN_ELEMENTS_PER_TASK / Math.max(1, cols)),
         threads,
         (from, to) -> {
           float[] scratch = new float[SquareSums.CHUNK];
@@ -62,7 +62,7 @@ final class SimdFactorizedStats {
         });
     KernelPool.split(
         f.batch() * cols,
-        Math.max(1, (8L * SquareSums.CHUNK) / Math.max(1, rows)),
+        Math.max(1, KernelPool.MIN_ELEMENTS_PER_TASK / Math.max(1, rows)),
         threads,
         (from, to) -> {
           float[] scratch = new float[SquareSums.CHUNK];

@@ -62,10 +62,11 @@ class SimdKernelsEqualityTest {
    * call stays on the caller's thread. Twice that many chunks' worth of elements splits every
    * phase: the chunk loops (the fused passes, sums of squares, the gradient check, the SIMD rank-1
    * maxima) by chunks; the reference's rank-1 maxima and both factorized statistics by rows or
-   * columns of at least 8 chunks' worth of elements, which this many elements hold twice whatever
-   * the shape (two rows and two columns or more). The 1235 more make the second range end in a
-   * partial chunk, the last block partial at every block size from 32 to 4096, and the length odd
-   * (a 4-bit state has a padding nibble). KernelPoolTest checks that this length is split.
+   * columns of at least {@link KernelPool#MIN_ELEMENTS_PER_TASK} elements, which this many
+   * elements hold twice whatever the shape (two rows and two columns or more). The 1235 more make
+   * the second range end in a partial chunk, the last block partial at every block size from 32
+   * to 4096, and the length odd (a 4-bit state has a padding nibble). KernelPoolTest checks that
+   * this length is split.
    */
   static final int SPLIT_LENGTH = 2 * KernelPool.MIN_CHUNKS_PER_TASK * SquareSums.CHUNK + 1235;
 
