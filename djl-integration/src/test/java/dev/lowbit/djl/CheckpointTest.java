@@ -12,8 +12,11 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -152,6 +155,72 @@ class CheckpointTest {
       mlp.train(1);
       reference.train(1);
       GradientAndFailureTest.assertWeightsEqual(reference.weights(), mlp.weights());
+    }
+  }
+
+  /**
+   * 8-bit AdamW (learning rate 1e-2, as {@code preset("8bit")}) that keeps every core optimizer it
+   * builds, so that a test can see which of them were closed.
+   */
+  private static final class RecordingAdamW8bit extends LowBitBuilder<RecordingAdamW8bit> {
+
+    final List<dev.lowbit.optim.Optimizer> built = new ArrayList<>();
+
+    RecordingAdamW8bit() {
+      super(1e-2f, 0.01f, dev.lowbit.optim.Precision.BLOCKWISE_8BIT);
+    }
+
+    @Override
+    protected RecordingAdamW8bit self() {
+      return this;
+    }
+
+    @Override
+    dev.lowbit.optim.OptimizerBuilder<?> newCoreBuilder() {
+      return dev.lowbit.optim.Optimizers.adamW();
+    }
+
+    @Override
+    UnaryOperator<dev.lowbit.optim.Optimizer> wrapper() {
+      return core -> {
+        built.add(core);
+        return core;
+      };
+    }
+  }
+
+  /** A closed core refuses even to count steps; an open one counts them or names the key. */
+  private static void assertClosed(dev.lowbit.optim.Optimizer core) {
+    IllegalStateException e =
+        assertThrows(IllegalStateException.class, () -> core.stepCount("01Linear_weight"));
+    assertEquals("optimizer is closed", e.getMessage());
+  }
+
+  /**
+   * A load builds a new core optimizer and swaps it in. The core state is native memory that
+   * nothing but close frees: the core a load replaces is closed, and so is the one a refused load
+   * built, while the one in use stays open.
+   */
+  @org.junit.jupiter.api.Test
+  void aLoadClosesTheCoreItReplacesAndARefusedLoadTheCoreItBuilt() throws IOException {
+    Path checkpoint = saveUntrained8bit("replaced.safetensors");
+    Path mismatched = dir.resolve("fp32.safetensors");
+    try (LowBitOptimizer optimizer = preset("fp32").get();
+        TinyMlp mlp = new TinyMlp(optimizer, 1)) {
+      optimizer.save(mlp.model(), mismatched);
+    }
+    RecordingAdamW8bit builder = new RecordingAdamW8bit();
+    try (LowBitOptimizer optimizer = builder.build();
+        TinyMlp mlp = new TinyMlp(optimizer, 1)) {
+      mlp.train(0);
+      optimizer.load(mlp.model(), checkpoint);
+      assertEquals(2, builder.built.size());
+      assertClosed(builder.built.get(0));
+      mlp.train(1);
+      assertThrows(IOException.class, () -> optimizer.load(mlp.model(), mismatched));
+      assertEquals(3, builder.built.size());
+      assertClosed(builder.built.get(2));
+      assertEquals(1, builder.built.get(1).stepCount("01Linear_weight"), "the core in use");
     }
   }
 
