@@ -69,6 +69,29 @@ class TensorMemoryTest {
     }
   }
 
+  /**
+   * The kernels clear the gradient in the pass that steps, through this memory; where there is
+   * none to write to in place, the adapter clears it after the step instead.
+   */
+  @Test
+  void gradientMemoryIsTheGradientsOwnStorageWhenItIsCpuFloat32() {
+    try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
+      NDArray weight = manager.create(new float[] {1, 2, 3}, new Shape(3));
+      assertNull(TensorMemory.gradientMemory(weight), "no gradient attached");
+      weight.setRequiresGradient(true);
+      NDArray float64 = manager.create(new double[] {1, 2, 3});
+      float64.setRequiresGradient(true);
+      try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
+        collector.backward(weight.mul(weight).sum().add(float64.mul(float64).sum()));
+      }
+      MemorySegment memory = TensorMemory.gradientMemory(weight);
+      assertNotNull(memory);
+      memory.setAtIndex(ValueLayout.JAVA_FLOAT, 1, 0f);
+      assertArrayEquals(new float[] {2, 0, 6}, weight.getGradient().toFloatArray());
+      assertNull(TensorMemory.gradientMemory(float64), "a float64 gradient");
+    }
+  }
+
   @Test
   void zeroGradientClearsTheAccumulatedGradient() {
     try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
