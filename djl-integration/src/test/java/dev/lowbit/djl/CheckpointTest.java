@@ -389,6 +389,73 @@ class CheckpointTest {
     }
   }
 
+  /** A block with one parameter of the given name, initialized to zeros. */
+  private static final class OneParameter extends ai.djl.nn.AbstractBlock {
+
+    OneParameter(String name) {
+      addParameter(ai.djl.nn.Parameter.builder().setName(name)
+          .setType(ai.djl.nn.Parameter.Type.WEIGHT).optShape(new ai.djl.ndarray.types.Shape(2))
+          .build());
+    }
+
+    @Override
+    protected ai.djl.ndarray.NDList forwardInternal(ai.djl.training.ParameterStore store,
+        ai.djl.ndarray.NDList inputs, boolean training,
+        ai.djl.util.PairList<String, Object> params) {
+      return inputs;
+    }
+
+    @Override
+    public ai.djl.ndarray.types.Shape[] getOutputShapes(ai.djl.ndarray.types.Shape[] inputs) {
+      return inputs;
+    }
+  }
+
+  /**
+   * Names key the checkpoint ({@code name/...}) and a parameter's copies on other devices
+   * ({@code name@device}): one holding such separators is refused, naming it and the model.
+   */
+  @org.junit.jupiter.api.Test
+  void aModelWithoutABlockOrWithANameThatCannotBeAKeyIsRefused() {
+    try (LowBitOptimizer optimizer = preset("8bit").get();
+        ai.djl.Model blockless = ai.djl.Model.newInstance("blockless", "PyTorch");
+        ai.djl.Model odd = ai.djl.Model.newInstance("odd", "PyTorch")) {
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> optimizer.bind(blockless));
+      assertEquals("model 'blockless' has no block", e.getMessage());
+      odd.setBlock(new OneParameter("w@gpu(1)"));
+      e = assertThrows(IllegalArgumentException.class,
+          () -> optimizer.save(odd, dir.resolve("odd.safetensors")));
+      assertEquals("parameter name 'w@gpu(1)' of model 'odd' holds characters other than "
+          + "letters, digits, '_', '.' and '-'", e.getMessage());
+      assertFalse(Files.exists(dir.resolve("odd.safetensors")));
+    }
+  }
+
+  /** Load needs every parameter's array; it names the first missing one and changes nothing. */
+  @org.junit.jupiter.api.Test
+  void loadingIntoAModelNotYetInitializedNamesTheParameterAndChangesNothing()
+      throws IOException {
+    Path checkpoint = saveUntrained8bit("initialized.safetensors");
+    try (LowBitOptimizer optimizer = preset("8bit").get();
+        TinyMlp mlp = new TinyMlp(optimizer, 1);
+        ai.djl.Model fresh = ai.djl.Model.newInstance("fresh", "PyTorch")) {
+      optimizer.bind(mlp.model());
+      mlp.train(0);
+      Map<String, Boolean> keys = optimizer.inPlaceByKey();
+      long bytes = optimizer.stateBytes();
+      fresh.setBlock(new OneParameter("w"));
+      IllegalStateException e =
+          assertThrows(IllegalStateException.class, () -> optimizer.load(fresh, checkpoint));
+      assertEquals("parameter 'w' is not initialized: call trainer.initialize first",
+          e.getMessage());
+      assertEquals(keys, optimizer.inPlaceByKey());
+      assertEquals(bytes, optimizer.stateBytes());
+      mlp.train(1);
+      assertEquals(keys, optimizer.inPlaceByKey(), "the optimizer in use still trains the model");
+    }
+  }
+
   @org.junit.jupiter.api.Test
   void learningNamesAfterTheFirstStepsKeepsTheState() {
     try (LowBitOptimizer late = preset("4bit").get();
