@@ -103,6 +103,7 @@ public record CompareReport(CompareSettings settings, List<OptimizerSummary> opt
    */
   public String toJson() {
     return new GsonBuilder()
+        .disableHtmlEscaping()
         .setPrettyPrinting()
         .serializeNulls()
         .registerTypeAdapter(double.class, FINITE_OR_NULL)

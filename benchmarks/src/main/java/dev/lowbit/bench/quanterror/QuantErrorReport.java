@@ -82,7 +82,7 @@ public record QuantErrorReport(List<Row> rows) {
     }
     JsonObject root = new JsonObject();
     root.add("schemes", schemes);
-    return new GsonBuilder().create().toJson(root);
+    return new GsonBuilder().disableHtmlEscaping().create().toJson(root);
   }
 
   /**

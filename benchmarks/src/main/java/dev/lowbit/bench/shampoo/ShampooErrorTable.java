@@ -132,7 +132,7 @@ public final class ShampooErrorTable {
         rows.add(r);
       }
       o.put("rows", rows);
-      out.println(new GsonBuilder().setPrettyPrinting().create().toJson(o));
+      out.println(new GsonBuilder().disableHtmlEscaping().setPrettyPrinting().create().toJson(o));
       return;
     }
     // Locale.ROOT, as every command: a German default would print 0,5000.

@@ -51,7 +51,7 @@ public record SpeedReport(
     }
     root.add("results", array);
     root.addProperty("copyNsPerFloat", copyNsPerFloat);
-    Gson gson = new GsonBuilder().create();
+    Gson gson = new GsonBuilder().disableHtmlEscaping().create();
     return gson.toJson(root);
   }
 

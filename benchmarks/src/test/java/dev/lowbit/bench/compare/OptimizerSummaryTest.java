@@ -79,6 +79,8 @@ class OptimizerSummaryTest {
             List.of(s));
     String json = report.toJson();
     assertFalse(json.contains("NaN"), json);
+    // Gson escapes '=' and '\'' by default (for HTML pages): readable JSON keeps them.
+    assertTrue(json.contains("\"x=0.001\""), json);
     JsonObject row =
         JsonParser.parseString(json).getAsJsonObject().getAsJsonArray("optimizers").get(0)
             .getAsJsonObject();

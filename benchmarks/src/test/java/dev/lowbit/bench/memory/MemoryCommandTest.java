@@ -115,6 +115,8 @@ class MemoryCommandTest {
     JsonArray models = JsonParser.parseString(run.out()).getAsJsonObject().getAsJsonArray("models");
     assertEquals(BuiltInModels.all().size(), models.size());
     assertEquals("ResNet-50", models.get(0).getAsJsonObject().get("model").getAsString());
+    // Gson escapes '\'' and '=' by default (for HTML pages): readable JSON keeps them.
+    assertTrue(run.out().contains("torchvision's 'resnet50'"), run.out());
   }
 
   @Test
