@@ -88,7 +88,10 @@ public record MemoryReport(long measureLimit, List<ModelMemory> models) {
               model.model(),
               model.parameters(),
               model.tensors(),
-              model.parameters() > measureLimit ? " (computed only: above the measure limit)" : ""));
+              model.parameters() > measureLimit
+                  ? String.format(Locale.ROOT, " (computed only: over --measure-limit %,d)",
+                      measureLimit)
+                  : ""));
       out.append("  ").append(model.source()).append('\n');
       out.append(
           String.format(

@@ -39,7 +39,7 @@ class MemoryCommandTest {
     assertEquals(0, run.status(), run.err());
     List<String> lines = run.out().lines().toList();
     assertEquals(
-        "one-layer: 1,049,600 parameters in 2 tensors (computed only: above the measure limit)",
+        "one-layer: 1,049,600 parameters in 2 tensors (computed only: over --measure-limit 0)",
         lines.get(0));
     assertEquals("  One dense layer", lines.get(1));
     assertEquals(
