@@ -49,7 +49,8 @@ final class FormatPolicy {
     for (StateFormat f : defaults) {
       sb.append(sb.isEmpty() ? "" : ", ").append(f);
     }
-    return "[" + sb + "], float32 below " + minQuantizedSize + " elements, " + overrides.size()
-        + " overrides";
+    int n = overrides.size();
+    return "[" + sb + "], float32 below " + minQuantizedSize + " elements, " + n
+        + (n == 1 ? " override" : " overrides");
   }
 }

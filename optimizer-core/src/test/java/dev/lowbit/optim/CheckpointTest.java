@@ -584,6 +584,16 @@ class CheckpointTest {
       assertEquals(0.99f, h.get("beta2").getAsFloat());
       assertEquals(1e-8f, h.get("epsilon").getAsFloat());
       assertEquals(0.05f, h.get("weight_decay").getAsFloat());
+      String formats = h.get("state_formats").getAsString();
+      assertTrue(formats.endsWith(", float32 below 4096 elements, 0 overrides"), formats);
+    }
+    try (Optimizer opt = Optimizers.adamW().override("w", Precision.FP32).build()) {
+      opt.save(file);
+    }
+    try (CheckpointReader in = CheckpointReader.open(file)) {
+      String formats = in.metadataObject("lowbit.hyperparameters").get("state_formats")
+          .getAsString();
+      assertTrue(formats.endsWith(" elements, 1 override"), formats);
     }
     try (Optimizer opt = Optimizers.adamW().learningRate(t -> 1e-3f / t).build()) {
       opt.save(file);
