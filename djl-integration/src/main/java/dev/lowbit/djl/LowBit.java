@@ -221,11 +221,11 @@ public final class LowBit {
 
     @Override
     dev.lowbit.optim.OptimizerBuilder<?> newCoreBuilder() {
-      return (decoupled ? Optimizers.adamW() : Optimizers.adam())
-          .beta1(beta1)
-          .beta2(beta2)
-          .epsilon(epsilon)
-          .djlEpsilon(semantics == Semantics.DJL);
+      var core = decoupled ? Optimizers.adamW() : Optimizers.adam();
+      passOn("optBeta1", "beta1", () -> core.beta1(beta1));
+      passOn("optBeta2", "beta2", () -> core.beta2(beta2));
+      passOn("optEpsilon", "epsilon", () -> core.epsilon(epsilon));
+      return core.djlEpsilon(semantics == Semantics.DJL);
     }
   }
 
@@ -283,7 +283,9 @@ public final class LowBit {
 
     @Override
     dev.lowbit.optim.OptimizerBuilder<?> newCoreBuilder() {
-      return Optimizers.sgd().momentum(momentum).nesterov(nesterov);
+      var core = Optimizers.sgd();
+      passOn("optMomentum", "momentum", () -> core.momentum(momentum));
+      return core.nesterov(nesterov);
     }
   }
 
@@ -390,13 +392,16 @@ public final class LowBit {
       int t2 = inverseRootInterval;
       double eps = shampooEpsilon;
       int order = maxPreconditionerDim;
-      return base -> Shampoo.builder(base)
-          .precision(p)
-          .statisticsInterval(t1)
-          .inverseRootInterval(t2)
-          .epsilon(eps)
-          .maxPreconditionerDim(order)
-          .build();
+      return base -> {
+        Shampoo.Builder shampoo = Shampoo.builder(base).precision(p).epsilon(eps);
+        passOn("optStatisticsInterval", "statisticsInterval",
+            () -> shampoo.statisticsInterval(t1));
+        passOn("optInverseRootInterval", "inverseRootInterval",
+            () -> shampoo.inverseRootInterval(t2));
+        passOn("optMaxPreconditionerDim", "maxPreconditionerDim",
+            () -> shampoo.maxPreconditionerDim(order));
+        return shampoo.build();
+      };
     }
   }
 }

@@ -15,7 +15,8 @@ import java.util.function.UnaryOperator;
  * {@code optWeightDecays}, {@code optClipGrad}, inherited; {@code optLearningRateTracker}) and
  * LowBit's (state precision, the small-tensor threshold, per-name overrides, the non-finite
  * policy, threads, and the {@link Semantics} to follow). Values are checked when the optimizer is
- * built; an error names the option.
+ * built; an error's message starts with the method that set the value (for example
+ * {@code optBeta1}).
  *
  * @param <T> the concrete builder type
  */
@@ -173,6 +174,29 @@ public abstract class LowBitBuilder<T extends LowBitBuilder<T>> extends Optimize
    */
   UnaryOperator<dev.lowbit.optim.Optimizer> wrapper() {
     return UnaryOperator.identity();
+  }
+
+  /**
+   * Passes one option on to a core builder; a value the core refuses is reported under this
+   * builder's name for it, the one the user called ({@code optBeta1}, not the core's
+   * {@code beta1}).
+   *
+   * @param option this builder's method, for example {@code optBeta1}
+   * @param coreName the core's name for it, which starts the core's message
+   * @param set the call to the core builder
+   * @throws IllegalArgumentException the core's refusal, naming {@code option}
+   */
+  static void passOn(String option, String coreName, Runnable set) {
+    try {
+      set.run();
+    } catch (IllegalArgumentException e) {
+      String message = String.valueOf(e.getMessage());
+      throw new IllegalArgumentException(
+          message.startsWith(coreName + " ")
+              ? option + message.substring(coreName.length())
+              : option + ": " + message,
+          e);
+    }
   }
 
   /**

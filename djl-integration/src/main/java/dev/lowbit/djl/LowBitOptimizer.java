@@ -92,10 +92,10 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
     super(builder);
     if (clipGrad == 0f || Float.isNaN(clipGrad) || clipGrad == Float.POSITIVE_INFINITY) {
       throw new IllegalArgumentException(
-          "clipGrad must be finite and > 0, or negative to turn clipping off, got " + clipGrad);
+          "optClipGrad must be finite and > 0, or negative to turn clipping off, got " + clipGrad);
     }
     if (!(rescaleGrad > 0f) || Float.isInfinite(rescaleGrad)) {
-      throw new IllegalArgumentException("rescaleGrad must be finite and > 0, got " + rescaleGrad);
+      throw new IllegalArgumentException("setRescaleGrad must be finite and > 0, got " + rescaleGrad);
     }
     semantics = builder.semantics;
     boolean clips = clipGrad > 0f;
@@ -105,16 +105,18 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
     schedule = new TrackerSchedule(builder.learningRateTracker);
     dev.lowbit.optim.OptimizerBuilder<?> coreBuilder = builder.newCoreBuilder();
     coreBuilder.learningRate(schedule);
-    coreBuilder.weightDecay(getWeightDecay());
+    LowBitBuilder.passOn("optWeightDecays", "weightDecay",
+        () -> coreBuilder.weightDecay(getWeightDecay()));
     coreBuilder.rescaleGradient(clipsItself ? 1f : rescaleGrad);
     coreBuilder.clipValue(clips && !clipsItself ? clipGrad : 0f);
     coreBuilder.precision(builder.precision);
-    coreBuilder.minQuantizedSize(builder.minQuantizedSize);
+    LowBitBuilder.passOn("optMinQuantizedSize", "minQuantizedSize",
+        () -> coreBuilder.minQuantizedSize(builder.minQuantizedSize));
     for (LowBitBuilder.NameOverride o : builder.overrides) {
       coreBuilder.override(onEveryDevice(o.regex()), o.precision());
     }
     coreBuilder.nonFinitePolicy(builder.nonFinitePolicy);
-    coreBuilder.threads(builder.threads);
+    LowBitBuilder.passOn("optThreads", "threads", () -> coreBuilder.threads(builder.threads));
     UnaryOperator<dev.lowbit.optim.Optimizer> wrapper = builder.wrapper();
     this.factory = () -> wrapper.apply(coreBuilder.build());
     this.core = factory.get();

@@ -269,28 +269,34 @@ class UpdatePathsTest {
     assertEquals(java.util.List.of("a at 1", "b at 1", "a at 2"), asked);
   }
 
+  /** Each error starts with the builder method the user called, not the core's name for it. */
   @Test
   void buildersRefuseBadOptionsNamingThem() {
-    assertMessage("clipGrad", () -> LowBit.adam().optClipGrad(0f).build());
-    assertMessage("rescaleGrad", () -> LowBit.adam().setRescaleGrad(0f).build());
-    assertMessage("beta1", () -> LowBit.adam().optBeta1(1f).build());
-    assertMessage("epsilon", () -> LowBit.adam().optEpsilon(-1f).build());
-    assertMessage("momentum", () -> LowBit.sgd().optMomentum(1.5f).build());
-    assertMessage("threads", () -> LowBit.adamW8bit().optThreads(0).build());
-    assertMessage("minQuantizedSize", () -> LowBit.adamW8bit().optMinQuantizedSize(-1).build());
+    assertMessage("optClipGrad", () -> LowBit.adam().optClipGrad(0f).build());
+    assertMessage("setRescaleGrad", () -> LowBit.adam().setRescaleGrad(0f).build());
+    assertMessage("optBeta1", () -> LowBit.adam().optBeta1(1f).build());
+    assertMessage("optEpsilon", () -> LowBit.adam().optEpsilon(-1f).build());
+    assertMessage("optMomentum", () -> LowBit.sgd().optMomentum(1.5f).build());
+    assertMessage("optThreads", () -> LowBit.adamW8bit().optThreads(0).build());
+    assertMessage("optMinQuantizedSize",
+        () -> LowBit.adamW8bit().optMinQuantizedSize(-1).build());
     assertMessage("optBeginNumUpdate", () -> LowBit.adam().optBeginNumUpdate(10));
-    assertMessage("weightDecay", () -> LowBit.adamW().optWeightDecays(-0.1f).build());
-    assertMessage("clipGrad",
+    assertMessage("optWeightDecays", () -> LowBit.adamW().optWeightDecays(-0.1f).build());
+    assertMessage("optClipGrad",
         () -> LowBit.adam().optClipGrad(Float.POSITIVE_INFINITY).build());
     assertMessage("optShampooEpsilon",
         () -> LowBit.shampoo().optShampooEpsilon(Double.NaN).build());
     assertMessage("optOverride", () -> LowBit.adamW8bit().optOverride("(", Precision.FP32).build());
-    assertMessage("beta2", () -> LowBit.adam().optBeta2(1f).build());
-    assertMessage("maxPreconditionerDim", () -> LowBit.shampoo()
+    assertMessage("optBeta2", () -> LowBit.adam().optBeta2(1f).build());
+    assertMessage("optMaxPreconditionerDim", () -> LowBit.shampoo()
         .optShampooPrecision(ShampooPrecision.FOUR_BIT).optMaxPreconditionerDim(0).build());
+    assertMessage("optStatisticsInterval",
+        () -> LowBit.shampoo().optStatisticsInterval(0).build());
+    assertMessage("optInverseRootInterval",
+        () -> LowBit.shampoo4bit().optInverseRootInterval(-1).build());
     // Under DJL semantics with clipping the adapter rescales the gradient itself, so the core
     // never sees this 0: the adapter's own check must refuse it.
-    assertMessage("rescaleGrad", () -> LowBit.adam().setRescaleGrad(0f).optClipGrad(1f)
+    assertMessage("setRescaleGrad", () -> LowBit.adam().setRescaleGrad(0f).optClipGrad(1f)
         .optSemantics(Semantics.DJL).build());
     NullPointerException e = assertThrows(NullPointerException.class,
         () -> LowBit.shampoo().optShampooPrecision(null));
@@ -359,6 +365,8 @@ class UpdatePathsTest {
 
   private static void assertMessage(String option, Runnable build) {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, build::run);
-    assertTrue(e.getMessage().contains(option), option + ": " + e.getMessage());
+    // The name as a word: "optBeta1 must be ...", "optBeginNumUpdate(10) is ...".
+    assertTrue(e.getMessage().matches(java.util.regex.Pattern.quote(option) + "\\b.*"),
+        option + ": " + e.getMessage());
   }
 }
