@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 
 /**
  * Fashion-MNIST (Zalando SE, MIT license): 28x28 grey-scale images of 10 kinds of clothing.
@@ -117,12 +118,12 @@ public record FashionMnist(LabeledImages train, LabeledImages test, String origi
     return new FashionMnist(
         train,
         test,
-        "embedded Fashion-MNIST sample ("
-            + train.count()
-            + " training, "
-            + test.count()
-            + " test images; install dataset-fashion-mnist or pass --data DIR for the full"
-            + " dataset)");
+        String.format(
+            Locale.ROOT,
+            "embedded Fashion-MNIST sample (%,d training, %,d test images; install"
+                + " dataset-fashion-mnist or pass --data DIR for the full dataset)",
+            train.count(),
+            test.count()));
   }
 
   private static IdxArray resource(String name) throws IOException {
