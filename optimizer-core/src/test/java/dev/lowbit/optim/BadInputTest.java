@@ -11,6 +11,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
@@ -264,6 +265,9 @@ class BadInputTest {
             () -> opt.step("w", new float[len]));
         assertTrue(e.getMessage().contains("gradient of 'w'"), e.getMessage());
         assertTrue(e.getMessage().contains("4800 floats"), e.getMessage());
+        // The expected size is given in bytes, like the size found: 4 per float.
+        assertTrue(e.getMessage().contains("has " + 4 * len + " bytes, expected 19200 "),
+            e.getMessage());
       }
       Map<String, MemorySegment> grads = new LinkedHashMap<>();
       grads.put("b", MemorySegment.ofArray(new float[100]));
@@ -533,6 +537,13 @@ class BadInputTest {
       }
       assertClosed(() -> opt.save(file));
       assertClosed(() -> opt.load(file));
+      // Refused for being closed before anything else is looked at: a step naming no tensor
+      // would otherwise do nothing, a missing file would otherwise be blamed.
+      assertClosed(() -> opt.step(Map.of()));
+      assertClosed(() -> opt.load(file.resolveSibling("lowbit-closed-missing.safetensors")));
+      // Close forgets the parameters along with their freed states.
+      assertEquals(Set.of(), opt.parameterNames());
+      assertEquals(0, opt.stateBytes());
     } finally {
       java.nio.file.Files.deleteIfExists(file);
     }

@@ -3,6 +3,7 @@ package dev.lowbit.optim;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -292,6 +293,26 @@ class RenameRebindTest {
       assertMessageNames(readOnly, "'b'", "read-only");
       assertThrows(NullPointerException.class, () -> s.opt().rebind("b", (float[]) null));
       s.assertUnchanged(before);
+    }
+  }
+
+  /**
+   * An optimizer that does not override {@link Optimizer#moveState} (nothing of its own follows
+   * the parameter) keeps the very state object across rename and rebind: none is built or freed.
+   */
+  @Test
+  void withoutAMoveStateOverrideRenameAndRebindKeepTheSameState() {
+    try (CountingOptimizer opt = new CountingOptimizer()) {
+      opt.register("a", new long[] {2}, new float[2]);
+      opt.step("a", new float[2]);
+      ParameterState before = opt.state("a");
+      opt.rename("a", "c");
+      opt.rebind("c", new float[2]);
+      assertSame(before, opt.state("c"));
+      assertEquals(1, opt.openStates());
+      opt.step("c", new float[2]);
+      assertEquals(2, opt.stepCount("c"));
+      assertEquals(4, opt.stateBytes("c"));
     }
   }
 
