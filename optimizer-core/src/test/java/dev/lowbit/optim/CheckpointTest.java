@@ -2,6 +2,7 @@ package dev.lowbit.optim;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -298,6 +299,109 @@ class CheckpointTest {
       assertEquals(2, opt.openStates());
       assertEquals(1, opt.stepCount("a"));
     }
+  }
+
+  /**
+   * A load that fails while building the state of a later parameter (its tensor has another
+   * dtype) frees the states it already built for the earlier ones.
+   */
+  @Test
+  void aLoadFailingAtALaterParametersStateFreesTheStatesBuiltBeforeIt() throws IOException {
+    try (CountingOptimizer opt = new CountingOptimizer()) {
+      opt.register("a", new long[] {2}, new float[2]);
+      opt.register("b", new long[] {3}, new float[3]);
+      Path file = dir.resolve("b-not-f32.safetensors");
+      opt.save(file);
+      // I32 has F32's size, so only readState's dtype check for 'b' refuses it.
+      CheckpointEdits.editHeader(file,
+          h -> h.replace("\"b/step\":{\"dtype\":\"F32\"", "\"b/step\":{\"dtype\":\"I32\""));
+      CheckpointException e = assertThrows(CheckpointException.class, () -> opt.load(file));
+      assertTrue(e.getMessage().contains("'b/step': dtype is I32, expected F32"), e.getMessage());
+      assertEquals(2, opt.openStates(), "the state built for 'a' by the failed load is still open");
+    }
+  }
+
+  /** A file of an 8-byte length and then {@code header}. */
+  private static byte[] withHeader(long length, String header) {
+    byte[] h = header.getBytes(StandardCharsets.UTF_8);
+    return ByteBuffer.allocate(8 + h.length).order(ByteOrder.LITTLE_ENDIAN)
+        .putLong(length).put(h).array();
+  }
+
+  /**
+   * The header length's limits are exact: 8 bytes hold the length itself, 2 ("{}") is the
+   * shortest header, so each is let through to the check that does apply to it.
+   */
+  @Test
+  void theSmallestFileAndHeaderGetTheirOwnChecks() throws IOException {
+    try (Optimizer target = damagedTarget()) {
+      assertRefused(target, withHeader(0, ""), "header length 0 does not fit a file of 8 bytes");
+      assertRefused(target, withHeader(2, "{}"), "'__metadata__' is missing");
+    }
+  }
+
+  /**
+   * A header of exactly {@link CheckpointReader#MAX_HEADER} bytes is read (and refused for what
+   * it holds, here zero bytes that are not JSON); one byte more is refused by length. The file is
+   * sparse, so the 100 MB cost no disk.
+   */
+  @Test
+  void aHeaderOfExactlyTheLimitIsReadOneByteMoreIsNot() throws IOException {
+    Path big = dir.resolve("big.safetensors");
+    for (long n : new long[] {CheckpointReader.MAX_HEADER, CheckpointReader.MAX_HEADER + 1}) {
+      try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(big,
+          java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE,
+          java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
+        ch.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, n));
+        ch.write(ByteBuffer.allocate(1), 8 + n); // one data byte, so n fits the file
+      }
+      CheckpointException e =
+          assertThrows(CheckpointException.class, () -> CheckpointReader.open(big));
+      String expected = n == CheckpointReader.MAX_HEADER
+          ? "header is not valid JSON" : "header length " + n + " does not fit";
+      assertTrue(e.getMessage().contains(expected), e.getMessage());
+    }
+  }
+
+  /** A tensor entry whose data_offsets are not two numbers is refused with the count asked for. */
+  @Test
+  void dataOffsetsMustBeAPair() throws IOException {
+    try (CountingOptimizer opt = new CountingOptimizer()) {
+      opt.register("a", new long[] {2}, new float[2]);
+      Path file = dir.resolve("one-offset.safetensors");
+      opt.save(file);
+      CheckpointEdits.editHeader(file, h -> h.replace("\"data_offsets\":[0,4]",
+          "\"data_offsets\":[0]"));
+      CheckpointException e = assertThrows(CheckpointException.class, () -> opt.load(file));
+      assertTrue(e.getMessage().contains(
+          "tensor 'a/step': data_offsets is missing or not an array of 2"), e.getMessage());
+    }
+  }
+
+  /**
+   * A file refused after it was mapped (here by a tensor's CRC) is unmapped again, as is one
+   * loaded: neither stays in the process's mappings (a leaked mapping holds the file's memory
+   * and, on some systems, keeps it from being deleted).
+   */
+  @Test
+  void aRefusedFileIsUnmapped() throws IOException {
+    Path maps = Path.of("/proc/self/maps");
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isReadable(maps), "needs /proc/self/maps");
+    byte[] good = goodFile();
+    Path bad = dir.resolve("crc.safetensors");
+    byte[] damaged = good.clone();
+    damaged[damaged.length - 1] ^= 1;
+    Files.write(bad, damaged);
+    Path ok = dir.resolve("ok.safetensors");
+    Files.write(ok, good);
+    try (Optimizer target = damagedTarget()) {
+      CheckpointException e = assertThrows(CheckpointException.class, () -> target.load(bad));
+      assertTrue(e.getMessage().contains("CRC32C mismatch"), e.getMessage());
+      target.load(ok);
+    }
+    String mapped = Files.readString(maps);
+    assertFalse(mapped.contains(bad.toString()), "the refused file is still mapped");
+    assertFalse(mapped.contains(ok.toString()), "the loaded file is still mapped");
   }
 
   @Test
