@@ -1,6 +1,7 @@
 package dev.lowbit.optim;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.lowbit.quant.CodeBook;
 import dev.lowbit.quant.PackedCodes;
@@ -36,12 +37,57 @@ class RankOneStateTest {
   }
 
   /**
-   * Three steps: after step 1 v is (1 - beta2) g^2; after each later step it is
+   * A gradient of zero after the first step makes v decay (times beta2), so every max vector
+   * shrinks: the stored ones must be the new, smaller maxima, not the larger ones of the step
+   * before (above rank 2 the max vectors are rebuilt from the kernel's row scales each step).
+   */
+  @Test
+  void aRankThreeTensorWhoseVDecaysStoresTheSmallerMaxVectors() throws IOException {
+    checkSteps(new long[] {3, 4, 5}, new double[] {1, 0, 0});
+  }
+
+  /**
+   * Rank-1 state of a tensor whose last dimension is 0 has rows but no columns: it registers
+   * (one max vector per dimension, the last one empty, and no codes), steps and resumes.
+   */
+  @Test
+  void aRankOneStateWithAnEmptyLastDimensionStepsAndResumes() throws IOException {
+    Path file = dir.resolve("empty.safetensors");
+    long[][] shapes = {{3, 0}, {2, 3, 0}};
+    try (Optimizer opt = Optimizers.adamW4bit().minQuantizedSize(0).build()) {
+      for (int i = 0; i < shapes.length; i++) {
+        opt.register("w" + i, shapes[i], new float[0]);
+        assertEquals(StateFormat.rank1(CodeBook.LINEAR_4),
+            ((Adam) opt).stateFormats("w" + i).get(1));
+        opt.step("w" + i, new float[0]);
+      }
+      // m is block-wise with no blocks; v has no codes, only one max float per index of each
+      // dimension (none for the empty last one).
+      assertEquals(3 * 4, opt.stateBytes("w0"));
+      assertEquals((2 + 3) * 4, opt.stateBytes("w1"));
+      opt.save(file);
+    }
+    try (Optimizer opt = Optimizers.adamW4bit().minQuantizedSize(0).build()) {
+      for (int i = 0; i < shapes.length; i++) {
+        opt.register("w" + i, shapes[i], new float[0]);
+      }
+      opt.load(file);
+      assertEquals(1, opt.stepCount("w0"));
+      assertEquals(1, opt.stepCount("w1"));
+    }
+  }
+
+  private void checkThreeSteps(long[] shape) throws IOException {
+    checkSteps(shape, new double[] {1, 1, 1});
+  }
+
+  /**
+   * Steps with gradients of the given scales: after step 1 v is (1 - beta2) g^2; after each later step it is
    * beta2 * decode(stored) + (1 - beta2) g^2 (the kernels' float operations), and the stored codes
    * and max vectors must be the reference quantization of that, so a step encodes with the scales
    * the next one decodes with.
    */
-  private void checkThreeSteps(long[] shape) throws IOException {
+  private void checkSteps(long[] shape, double[] gradientScales) throws IOException {
     int n = 1;
     int scaleCount = 0;
     for (long d : shape) {
@@ -57,10 +103,11 @@ class RankOneStateTest {
     Path file = dir.resolve("v.safetensors");
     try (Optimizer opt = Optimizers.adamW4bit().minQuantizedSize(0).build()) {
       opt.register("w", shape, new float[n]);
-      for (int step = 1; step <= 3; step++) {
+      for (int step = 1; step <= gradientScales.length; step++) {
         float[] g = new float[n];
         for (int i = 0; i < n; i++) {
-          g[i] = (float) (rnd.nextGaussian() * Math.exp(rnd.nextGaussian()));
+          g[i] = (float) (gradientScales[step - 1] * rnd.nextGaussian()
+              * Math.exp(rnd.nextGaussian()));
         }
         if (step > 1) {
           Rank1Quantizer.dequantize(CodeBook.LINEAR_4, shape, MemorySegment.ofArray(codes),
