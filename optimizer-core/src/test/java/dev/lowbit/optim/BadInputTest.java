@@ -456,12 +456,17 @@ class BadInputTest {
       opt.step("later", g);
       fresh.step("later", g);
       assertArrayEquals(twin, later, "a late parameter must start from zero state");
+      MemorySegment wState = TestStates.moment(opt, "w", 0).parts.get(0).segment();
       opt.unregister("w");
+      assertFalse(wState.scope().isAlive(), "unregister must free the state's memory");
       assertEquals(java.util.Set.of("later"), opt.parameterNames());
       assertEquals(oneBytes, opt.stateBytes());
       assertThrows(IllegalArgumentException.class, () -> opt.stepCount("w"));
       opt.register("w", new long[] {8192}, w);
       assertEquals(0, opt.stepCount("w"));
+      MemorySegment laterState = TestStates.moment(opt, "later", 1).parts.get(0).segment();
+      opt.close();
+      assertFalse(laterState.scope().isAlive(), "close must free every state's memory");
     }
   }
 

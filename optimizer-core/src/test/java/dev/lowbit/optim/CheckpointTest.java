@@ -404,6 +404,47 @@ class CheckpointTest {
     assertFalse(mapped.contains(ok.toString()), "the loaded file is still mapped");
   }
 
+  /**
+   * Each parameter's metadata describes its moments' formats as docs/optimizers.md gives them: a
+   * normalization, and a code book and block size only for formats that have them.
+   */
+  @Test
+  void theParameterMetadataDescribesEachMomentsFormatAsDocumented() throws IOException {
+    Path file = dir.resolve("described.safetensors");
+    try (Optimizer opt = Optimizers.adamW4bit().minQuantizedSize(0)
+        .override("f32", Precision.FP32).override("fact", Precision.FOUR_BIT_FACTORIZED).build()) {
+      opt.register("w", new long[] {8, 40}, new float[320]);
+      opt.register("f32", new long[] {8, 40}, new float[320]);
+      opt.register("fact", new long[] {8, 40}, new float[320]);
+      opt.save(file);
+    }
+    String m4 = "{\"normalization\":\"BLOCKWISE\",\"code_book\":\"de1-signed-4\","
+        + "\"block_size\":128}";
+    Map<String, String> expected = Map.of(
+        "w", "{\"m\":" + m4 + ",\"v\":{\"normalization\":\"RANK1\",\"code_book\":\"linear-4\"}}",
+        "f32", "{\"m\":{\"normalization\":\"FLOAT32\"},\"v\":{\"normalization\":\"FLOAT32\"}}",
+        "fact", "{\"m\":" + m4 + ",\"v\":{\"normalization\":\"FACTORIZED\"}}");
+    try (CheckpointReader in = CheckpointReader.open(file)) {
+      for (Map.Entry<String, String> e : expected.entrySet()) {
+        assertEquals(com.google.gson.JsonParser.parseString(e.getValue()),
+            in.metadataObject("lowbit.param/" + e.getKey()).get("state"), e.getKey());
+      }
+      // The hyperparameters summarize the policy that chose those formats.
+      assertEquals("[de1-signed-4/B128, linear-4/rank-1], float32 below 0 elements, 2 overrides",
+          in.metadataObject("lowbit.hyperparameters").get("state_formats").getAsString());
+    }
+  }
+
+  /** A tensor whose shape needs other than its segment's bytes is refused as it is added. */
+  @Test
+  void aTensorWhoseShapeDoesNotFitItsBytesIsRefusedWhenAdded() {
+    CheckpointWriter out = new CheckpointWriter();
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> out.addFloat32("k", new long[] {3}, java.lang.foreign.MemorySegment.ofArray(
+            new float[2])));
+    assertEquals("tensor 'k': shape needs 12 bytes, the segment has 8", e.getMessage());
+  }
+
   @Test
   void wrongVersionIsRefused() throws IOException {
     byte[] good = goodFile();
