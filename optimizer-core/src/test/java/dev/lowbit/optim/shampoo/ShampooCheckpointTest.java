@@ -5,11 +5,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import dev.lowbit.optim.CheckpointEdits;
 import dev.lowbit.optim.CheckpointException;
 import dev.lowbit.optim.CountingOptimizer;
 import dev.lowbit.optim.Optimizer;
 import dev.lowbit.optim.Optimizers;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
@@ -222,5 +229,66 @@ class ShampooCheckpointTest {
         }
       }
     }
+  }
+
+  /**
+   * The checkpoint's metadata, for its reader (docs/optimizers.md, shampoo.md): the kind
+   * "shampoo", which another kind of optimizer refuses naming it; Shampoo's own hyperparameters;
+   * and per parameter the state description: precision, code book, block size, the reshaped
+   * layout and each block's two sides (4-bit or float32, and their order; a side below 64 x 64
+   * stays float32 in 4-bit Shampoo).
+   */
+  @Test
+  void theCheckpointRecordsTheKindTheHyperparametersAndEachLayout() throws IOException {
+    Path file = dir.resolve("metadata.safetensors");
+    try (Shampoo opt = build(ShampooPrecision.FOUR_BIT, () -> Optimizers.adamW32().build())) {
+      register(opt, fresh());
+      opt.save(file);
+    }
+    JsonObject meta = metadata(file);
+    assertEquals("shampoo", meta.get("lowbit.optimizer").getAsString());
+    assertEquals(
+        JsonParser.parseString(
+            "{\"precision\":\"FOUR_BIT\",\"code_book\":\"linear-square-signed-4\","
+                + "\"statistics_interval\":2,\"inverse_root_interval\":4,\"beta\":0.95,"
+                + "\"epsilon\":1.0E-6,\"max_preconditioner_dim\":1200}"),
+        JsonParser.parseString(meta.get("lowbit.hyperparameters").getAsString()));
+    assertEquals(
+        JsonParser.parseString(
+            "{\"precision\":\"FOUR_BIT\",\"code_book\":\"linear-square-signed-4\","
+                + "\"max_preconditioner_dim\":1200,\"rows\":96,\"cols\":80,"
+                + "\"blocks\":[\"4bit-96/4bit-80\"]}"),
+        stateDescription(meta, "fc.weight"));
+    assertEquals(
+        JsonParser.parseString(
+            "{\"precision\":\"FOUR_BIT\",\"code_book\":\"linear-square-signed-4\","
+                + "\"max_preconditioner_dim\":1200,\"rows\":8,\"cols\":9,"
+                + "\"blocks\":[\"fp32-8/fp32-9\"]}"),
+        stateDescription(meta, "conv.weight"));
+    // A bias is not preconditioned: no layout.
+    assertEquals(
+        JsonParser.parseString(
+            "{\"precision\":\"FOUR_BIT\",\"code_book\":\"linear-square-signed-4\","
+                + "\"max_preconditioner_dim\":1200}"),
+        stateDescription(meta, "fc.bias"));
+    try (Optimizer adamW = Optimizers.adamW32().build()) {
+      CheckpointException e = assertThrows(CheckpointException.class, () -> adamW.load(file));
+      assertTrue(e.getMessage().contains("'shampoo'"), e.getMessage());
+    }
+  }
+
+  private static JsonObject stateDescription(JsonObject metadata, String parameter) {
+    return JsonParser.parseString(metadata.get("lowbit.param/" + parameter).getAsString())
+        .getAsJsonObject()
+        .getAsJsonObject("state");
+  }
+
+  /** The safetensors header's {@code __metadata__}: a little-endian length, then JSON. */
+  private static JsonObject metadata(Path file) throws IOException {
+    byte[] bytes = Files.readAllBytes(file);
+    int length = (int) ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getLong();
+    return JsonParser.parseString(new String(bytes, 8, length, StandardCharsets.UTF_8))
+        .getAsJsonObject()
+        .getAsJsonObject("__metadata__");
   }
 }
