@@ -1,6 +1,7 @@
 package dev.lowbit.optim.shampoo;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -82,5 +83,24 @@ class SpectralMathTest {
     DMatrixRMaj rebuilt = SpectralMath.compose(step.vectors(), step.values());
     assertTrue(SpectralMath.normalizedError(rebuilt, a) < 1e-6);
     assertEquals(1.0, step.values()[0], 1e-9);
+  }
+
+  /**
+   * allFinite is the guard that turns an overflowed product, root or Rayleigh quotient into a
+   * refusal: NaN and both infinities anywhere, even as the last element, make it false.
+   */
+  @Test
+  void allFiniteIsFalseForNaNOrAnInfinityAnywhere() {
+    assertTrue(SpectralMath.allFinite(new double[] {0.0, -Double.MAX_VALUE, Double.MIN_VALUE}));
+    assertTrue(SpectralMath.allFinite(CommonOps_DDRM.identity(3)));
+    double[] nonFinite = {Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY};
+    for (double bad : nonFinite) {
+      for (int at : new int[] {0, 8}) {
+        double[] values = new double[9];
+        values[at] = bad;
+        assertFalse(SpectralMath.allFinite(values), bad + " at " + at);
+        assertFalse(SpectralMath.allFinite(DMatrixRMaj.wrap(3, 3, values)), bad + " at " + at);
+      }
+    }
   }
 }
