@@ -1,5 +1,6 @@
 package dev.lowbit.optim.shampoo;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,6 +24,9 @@ class InverseRootErrorsTest {
             List.of(CodeBook.LINEAR_SQUARE_SIGNED_4, CodeBook.DE_SIGNED_4), 1e-6);
     for (InverseRootErrors.Row r : rows) {
       System.out.println("order 256 synthetic: " + r);
+      // Finite: the negative eigenvalues that quantizing A creates are clamped to 0 (shampoo.md),
+      // not left to make the root undefined.
+      assertTrue(Double.isFinite(r.quantizedMatrix()), r.toString());
       assertTrue(r.quantizedMatrix() > r.quantizedEigenvectors(), r.toString());
       assertTrue(r.quantizedEigenvectors() > r.rectifiedEigenvectors(), r.toString());
     }
@@ -37,5 +41,42 @@ class InverseRootErrorsTest {
             IllegalArgumentException.class,
             () -> InverseRootErrors.measure(new double[5], 2, List.of(), 1e-6));
     assertTrue(e.getMessage().contains("spd"), e.getMessage());
+  }
+
+  /** The smallest valid input: order 1, epsilon 0 (documented as "finite and >= 0"). */
+  @Test
+  void orderOneAndEpsilonZeroAreMeasured() {
+    List<InverseRootErrors.Row> rows =
+        InverseRootErrors.measure(
+            new double[] {4.0}, 1, List.of(CodeBook.LINEAR_SQUARE_SIGNED_4), 0.0);
+    // A 1 x 1 matrix and eigenvector quantize exactly (absmax scaling): no error at all.
+    assertEquals(
+        new InverseRootErrors.Row("linear-square-signed-4", 0.0, 0.0, 0.0), rows.get(0));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> InverseRootErrors.measure(new double[0], 0, List.of(), 1e-6));
+    assertTrue(e.getMessage().contains("= 0 values"), e.getMessage());
+  }
+
+  /** The message says how many values the order needs and how many there were. */
+  @Test
+  void aWrongSizeNamesTheSizeTheOrderNeeds() {
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> InverseRootErrors.measure(new double[5], 3, List.of(), 1e-6));
+    assertTrue(e.getMessage().contains("order * order = 9 values, got 5"), e.getMessage());
+  }
+
+  /** Eigenvalues 10^(-6u), u in [0, 1): order 1 is the eigenvalue itself, in (1e-6, 1]. */
+  @Test
+  void theSyntheticSpectrumFallsOverSixDecadesFromOrderOne() {
+    for (long seed = 0; seed < 20; seed++) {
+      double[] a = InverseRootErrors.syntheticSpd(1, seed);
+      assertEquals(1, a.length);
+      assertTrue(a[0] > 1e-6 && a[0] <= 1.0, "seed " + seed + ": " + a[0]);
+    }
+    assertThrows(IllegalArgumentException.class, () -> InverseRootErrors.syntheticSpd(0, 1));
   }
 }
