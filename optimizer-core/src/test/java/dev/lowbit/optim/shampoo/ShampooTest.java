@@ -307,29 +307,38 @@ class ShampooTest {
   /**
    * A gradient so large that G G^T overflows float32: the statistic keeps its last value. (Such
    * a gradient passes the step's size check only because the base rescales it by 1e-20: see
-   * {@link #aGradientWhoseNormTheBaseWouldRefuseIsRefusedFirst}.)
+   * {@link #aGradientWhoseNormTheBaseWouldRefuseIsRefusedFirst}.) Float32 preconditioners
+   * (16 x 8) refuse the overflowed statistic itself; 4-bit ones (64 x 64, both sides 4-bit)
+   * compute it in double and refuse its eigenvalues, which do not fit in float32.
    */
   @Test
   void overflowingStatisticIsDroppedAndReported() {
-    List<PreconditionerFailure> failures = new ArrayList<>();
-    float[] w = randomFloats(16 * 8, 9);
-    float[] g = randomFloats(16 * 8, 10);
-    for (int i = 0; i < g.length; i++) {
-      g[i] *= 1e20f;
-    }
-    try (Shampoo opt =
-        Shampoo.builder(
-                Optimizers.sgdMomentum32().rescaleGradient(1e-20f).learningRate(1e-2f).build())
-            .statisticsInterval(1)
-            .inverseRootInterval(1)
-            .onPreconditionerFailure(failures::add)
-            .build()) {
-      opt.register("w", new long[] {16, 8}, w);
-      opt.step("w", g);
-    }
-    assertEquals(2, failures.stream().filter(f -> f.what().equals("statistic")).count());
-    for (float x : w) {
-      assertTrue(Float.isFinite(x));
+    for (ShampooPrecision precision : ShampooPrecision.values()) {
+      long[] shape = precision == ShampooPrecision.FP32 ? new long[] {16, 8} : new long[] {64, 64};
+      int n = (int) (shape[0] * shape[1]);
+      List<PreconditionerFailure> failures = new ArrayList<>();
+      float[] w = randomFloats(n, 9);
+      float[] g = randomFloats(n, 10);
+      for (int i = 0; i < g.length; i++) {
+        g[i] *= 1e20f;
+      }
+      try (Shampoo opt =
+          Shampoo.builder(
+                  Optimizers.sgdMomentum32().rescaleGradient(1e-20f).learningRate(1e-2f).build())
+              .precision(precision)
+              .statisticsInterval(1)
+              .inverseRootInterval(1)
+              .onPreconditionerFailure(failures::add)
+              .build()) {
+        opt.register("w", shape, w);
+        opt.step("w", g);
+      }
+      assertEquals(
+          2, failures.stream().filter(f -> f.what().equals("statistic")).count(),
+          precision + ": " + failures);
+      for (float x : w) {
+        assertTrue(Float.isFinite(x), precision.toString());
+      }
     }
   }
 
