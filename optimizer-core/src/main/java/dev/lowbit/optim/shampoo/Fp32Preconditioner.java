@@ -66,11 +66,6 @@ final class Fp32Preconditioner implements Preconditioner {
     return root;
   }
 
-  /** The statistic, in double (for tests). */
-  DMatrixRMaj statistic() {
-    return toDouble(statistic);
-  }
-
   @Override
   public long statisticBytes() {
     return 4L * statistic.length;

@@ -141,14 +141,6 @@ final class QuantizedRows {
     return m;
   }
 
-  int order() {
-    return order;
-  }
-
-  CodeBook book() {
-    return book;
-  }
-
   /** The packed codes (not a copy: callers only read them, to write checkpoints). */
   byte[] codes() {
     return codes;
