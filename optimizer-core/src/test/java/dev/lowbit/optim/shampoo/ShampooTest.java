@@ -641,6 +641,18 @@ class ShampooTest {
   }
 
   /** Closing Shampoo closes it like any optimizer (it cannot be used afterwards) and its base. */
+  /** precision() is the storage built: float32 by default and from shampoo32, 4-bit asked for. */
+  @Test
+  void precisionIsTheStorageBuilt() {
+    try (Shampoo byDefault = Shampoo.builder(Optimizers.sgdMomentum32().build()).build();
+        Shampoo fp32 = Shampoo.shampoo32(Optimizers.sgdMomentum32().build()).build();
+        Shampoo fourBit = Shampoo.shampoo4bit(Optimizers.sgdMomentum32().build()).build()) {
+      assertEquals(ShampooPrecision.FP32, byDefault.precision());
+      assertEquals(ShampooPrecision.FP32, fp32.precision());
+      assertEquals(ShampooPrecision.FOUR_BIT, fourBit.precision());
+    }
+  }
+
   @Test
   void closeClosesShampooAndItsBase() {
     Shampoo opt = Shampoo.shampoo32(Optimizers.sgdMomentum32().build()).build();
