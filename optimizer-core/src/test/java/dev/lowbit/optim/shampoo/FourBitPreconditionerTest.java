@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lowbit.quant.CodeBook;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Random;
 import org.ejml.data.DMatrixRMaj;
 import org.ejml.dense.row.CommonOps_DDRM;
 import org.junit.jupiter.api.Test;
@@ -53,5 +56,53 @@ class FourBitPreconditionerTest {
       (float) diagonal, (float) offDiagonal, (float) offDiagonal, (float) diagonal
     };
     assertArrayEquals(expected, p.inverseRoot(), 1e-6f);
+  }
+
+  /**
+   * The stored 4-bit eigenvectors are visibly not orthonormal; the root is taken from them after
+   * Björck rectification (shampoo.md, the paper's "4-bit U + rect"), so it is nearer the root of
+   * the rectified basis than the root of the stored one.
+   */
+  @Test
+  void theRootIsTakenFromTheRectifiedEigenvectors() {
+    int n = 64;
+    double epsilon = 1e-6;
+    CodeBook book = CodeBook.LINEAR_SQUARE_SIGNED_4;
+    FourBitPreconditioner p = new FourBitPreconditioner(n, book, epsilon);
+    double[] lambda = new double[n];
+    for (int k = 0; k < n; k++) {
+      lambda[k] = Math.pow(10, -3.0 * k / (n - 1));
+    }
+    DMatrixRMaj statistic = SpectralMath.compose(Problems.orthogonal(n, new Random(4)), lambda);
+    assertTrue(p.accumulate(statistic, 0.0));
+    Map<String, StateArray> state = new HashMap<>();
+    for (StateArray a : p.state()) {
+      state.put(a.suffix(), a);
+    }
+    DMatrixRMaj stored =
+        QuantizedRows.of(
+                book, n, state.get("eigenvectors.codes").bytes(),
+                state.get("eigenvectors.scales").floats())
+            .dequantizeColumns();
+    double[] values = new double[n];
+    for (int k = 0; k < n; k++) {
+      values[k] = state.get("eigenvalues").floats()[k];
+    }
+    DMatrixRMaj rectified = stored.copy();
+    SpectralMath.bjorck(rectified, FourBitPreconditioner.ROOT_RECTIFICATIONS);
+    DMatrixRMaj rootOfStored = SpectralMath.inverseFourthRoot(stored, values, epsilon);
+    DMatrixRMaj rootOfRectified = SpectralMath.inverseFourthRoot(rectified, values, epsilon);
+
+    assertTrue(p.refreshInverseRoot(epsilon));
+    float[] r = p.inverseRoot();
+    DMatrixRMaj root = new DMatrixRMaj(n, n);
+    for (int i = 0; i < r.length; i++) {
+      root.data[i] = r[i];
+    }
+    double toRectified = SpectralMath.normalizedError(root, rootOfRectified);
+    double toStored = SpectralMath.normalizedError(root, rootOfStored);
+    System.out.println("4-bit root: NRE " + toRectified + " to the rectified basis' root, "
+        + toStored + " to the stored basis' root");
+    assertTrue(toRectified < toStored, toRectified + " vs " + toStored);
   }
 }
