@@ -95,7 +95,8 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
           "optClipGrad must be finite and > 0, or negative to turn clipping off, got " + clipGrad);
     }
     if (!(rescaleGrad > 0f) || Float.isInfinite(rescaleGrad)) {
-      throw new IllegalArgumentException("setRescaleGrad must be finite and > 0, got " + rescaleGrad);
+      throw new IllegalArgumentException(
+          "setRescaleGrad must be finite and > 0, got " + rescaleGrad);
     }
     semantics = builder.semantics;
     boolean clips = clipGrad > 0f;

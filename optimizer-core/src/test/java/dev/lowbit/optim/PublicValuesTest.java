@@ -28,7 +28,8 @@ class PublicValuesTest {
     assertEquals(p.hashCode(), new Parameter("w", new long[] {2, 3}, values, 6).hashCode());
     assertNotEquals(p, new Parameter("v", new long[] {2, 3}, values, 6));
     assertNotEquals(p, new Parameter("w", new long[] {3, 2}, values, 6));
-    assertNotEquals(p, new Parameter("w", new long[] {2, 3}, MemorySegment.ofArray(new float[6]), 6));
+    assertNotEquals(
+        p, new Parameter("w", new long[] {2, 3}, MemorySegment.ofArray(new float[6]), 6));
     assertNotEquals(p, new Parameter("w", new long[] {2, 3}, values, 5));
     assertNotEquals(p, "w[2, 3]");
     assertEquals("w[2, 3]", p.toString());

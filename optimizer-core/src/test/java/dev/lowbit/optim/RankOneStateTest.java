@@ -82,10 +82,10 @@ class RankOneStateTest {
   }
 
   /**
-   * Steps with gradients of the given scales: after step 1 v is (1 - beta2) g^2; after each later step it is
-   * beta2 * decode(stored) + (1 - beta2) g^2 (the kernels' float operations), and the stored codes
-   * and max vectors must be the reference quantization of that, so a step encodes with the scales
-   * the next one decodes with.
+   * Steps with gradients of the given scales: after step 1 v is (1 - beta2) g^2; after each later
+   * step it is beta2 * decode(stored) + (1 - beta2) g^2 (the kernels' float operations), and the
+   * stored codes and max vectors must be the reference quantization of that, so a step encodes
+   * with the scales the next one decodes with.
    */
   private void checkSteps(long[] shape, double[] gradientScales) throws IOException {
     int n = 1;

@@ -133,6 +133,11 @@ public record MemoryReport(long measureLimit, List<ModelMemory> models) {
    * @return pretty-printed JSON
    */
   public String toJson() {
-    return new GsonBuilder().disableHtmlEscaping().setPrettyPrinting().serializeNulls().create().toJson(this);
+    return new GsonBuilder()
+        .disableHtmlEscaping()
+        .setPrettyPrinting()
+        .serializeNulls()
+        .create()
+        .toJson(this);
   }
 }
