@@ -264,6 +264,85 @@ abstract class KernelContractTest {
     checkAdam(shape, m, v, 2, true);
   }
 
+  /**
+   * A rank-1 second moment of a tensor of rank 3 (rowDims {2, 3}, 5 columns) is the rank-1
+   * quantization of shape {2, 3, 5} (quant-blockwise's oracle): each element's scale is the min of
+   * its three dimension maxima. The kernel keeps that min over the two leading dimensions as the
+   * row scale, which is larger than the row's own maximum for some rows of this data; treating
+   * the tensor as a 6 x 5 matrix would store those rows' maxima instead.
+   */
+  @org.junit.jupiter.api.Test
+  void rank1SecondMomentOfARank3TensorIsTheRank1QuantizationOfItsShape() {
+    long[] shape = {2, 3, 5};
+    int rows = 6;
+    int cols = 5;
+    int n = rows * cols;
+    CodeBook book = CodeBook.DYNAMIC_UNSIGNED_8;
+    SplittableRandom random = new SplittableRandom(7);
+    float[] param = new float[n];
+    float[] grad = new float[n];
+    float[] oldV = new float[n];
+    for (int i = 0; i < n; i++) {
+      param[i] = (float) random.nextGaussian();
+      grad[i] = (float) (random.nextGaussian() * 1e-2);
+      oldV[i] = (float) Math.pow(random.nextGaussian() * 1e-2, 2);
+    }
+    // The old state: the oracle's per-dimension maxima, the leading two combined per row.
+    byte[] codes = new byte[n];
+    float[] dimMax = new float[2 + 3 + 5];
+    dev.lowbit.quant.Rank1Quantizer.quantize(
+        book, shape, MemorySegment.ofArray(oldV), MemorySegment.ofArray(codes),
+        MemorySegment.ofArray(dimMax), dev.lowbit.quant.Rounding.NEAREST);
+    float[] oldDecoded = new float[n];
+    dev.lowbit.quant.Rank1Quantizer.dequantize(
+        book, shape, MemorySegment.ofArray(codes), MemorySegment.ofArray(dimMax),
+        MemorySegment.ofArray(oldDecoded));
+    float[] rowScales = leadingRowScales(dimMax);
+    float[] colScales = java.util.Arrays.copyOfRange(dimMax, 5, 10);
+
+    AdamScalars s = ADAM_SCALARS.get(1);
+    float[] newV = new float[n];
+    for (int i = 0; i < n; i++) {
+      float g = ReferenceSteps.transform(grad[i], param[i], s.gradScale(), s.clip(), s.l2Decay());
+      newV[i] = s.beta2() * oldDecoded[i] + (1f - s.beta2()) * (g * g);
+    }
+    byte[] expectedCodes = new byte[n];
+    float[] expectedMax = new float[10];
+    dev.lowbit.quant.Rank1Quantizer.quantize(
+        book, shape, MemorySegment.ofArray(newV), MemorySegment.ofArray(expectedCodes),
+        MemorySegment.ofArray(expectedMax), dev.lowbit.quant.Rounding.NEAREST);
+    float[] expectedRows = leadingRowScales(expectedMax);
+    boolean aRowScaleAboveItsRowMax = false;
+    for (int r = 0; r < rows; r++) {
+      float rowMax = ScalarKernels.absMax(newV, r * cols, (r + 1) * cols);
+      aRowScaleAboveItsRowMax |= expectedRows[r] > rowMax;
+    }
+    assertTrue(aRowScaleAboveItsRowMax, "the data must tell the rank-3 scales from a matrix's");
+
+    Rank1Moment v =
+        new Rank1Moment(
+            book, rows, cols, MemorySegment.ofArray(codes), MemorySegment.ofArray(rowScales),
+            MemorySegment.ofArray(colScales), new long[] {2, 3});
+    kernels()
+        .adam(
+            s, MemorySegment.ofArray(param), MemorySegment.ofArray(grad), n,
+            new Fp32Moment(MemorySegment.ofArray(new float[n])), v, 1);
+    assertArrayEquals(expectedRows, rowScales, "row scales");
+    assertArrayEquals(java.util.Arrays.copyOfRange(expectedMax, 5, 10), colScales, "column scales");
+    assertArrayEquals(expectedCodes, codes, "codes");
+  }
+
+  /** Row (i0, i1) of shape {2, 3, ...}: min of dimension 0's max i0 and dimension 1's max i1. */
+  private static float[] leadingRowScales(float[] dimMax) {
+    float[] rowScales = new float[6];
+    for (int i0 = 0; i0 < 2; i0++) {
+      for (int i1 = 0; i1 < 3; i1++) {
+        rowScales[i0 * 3 + i1] = Math.min(dimMax[i0], dimMax[2 + i1]);
+      }
+    }
+    return rowScales;
+  }
+
   @ParameterizedTest(name = "sgd {0} b={1}")
   @MethodSource("sgdCases")
   void sgdMatchesReferenceOnHeapAndNative(Shape shape, TestState.Spec spec) {
