@@ -51,6 +51,17 @@ class MomentStateTest {
         CodeBook.LINEAR_4, 12, 5, BYTES, FLOATS, FLOATS, new long[] {1L << 32, 1L << 32}));
   }
 
+  /** The overflow message lists the dimensions as the product they form, without a stray " * ". */
+  @Test
+  void anOverflowingProductIsSpelledOutInTheMessage() {
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> new Rank1Moment(CodeBook.LINEAR_4, 1L << 32, 1L << 32, BYTES, FLOATS, FLOATS));
+    org.junit.jupiter.api.Assertions.assertEquals(
+        "rows * cols overflows a long: 4294967296 * 4294967296", e.getMessage());
+  }
+
   @Test
   void nullComponentsAreNamed() {
     assertNull("book", () -> new BlockwiseMoment(null, 32, BYTES, FLOATS));
