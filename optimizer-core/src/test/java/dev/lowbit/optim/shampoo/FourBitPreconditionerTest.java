@@ -68,13 +68,7 @@ class FourBitPreconditionerTest {
     int n = 64;
     double epsilon = 1e-6;
     CodeBook book = CodeBook.LINEAR_SQUARE_SIGNED_4;
-    FourBitPreconditioner p = new FourBitPreconditioner(n, book, epsilon);
-    double[] lambda = new double[n];
-    for (int k = 0; k < n; k++) {
-      lambda[k] = Math.pow(10, -3.0 * k / (n - 1));
-    }
-    DMatrixRMaj statistic = SpectralMath.compose(Problems.orthogonal(n, new Random(4)), lambda);
-    assertTrue(p.accumulate(statistic, 0.0));
+    FourBitPreconditioner p = afterOneStatistic(n, book, epsilon, 4);
     DMatrixRMaj stored = storedEigenvectors(p, book);
     double[] values = storedEigenvalues(p);
     DMatrixRMaj rectified = stored.copy();
@@ -105,13 +99,7 @@ class FourBitPreconditionerTest {
   void aStatisticUpdateStartsFromTheRectifiedEigenvectors() {
     int n = 64;
     CodeBook book = CodeBook.LINEAR_SQUARE_SIGNED_4;
-    FourBitPreconditioner p = new FourBitPreconditioner(n, book, 1e-6);
-    double[] lambda = new double[n];
-    for (int k = 0; k < n; k++) {
-      lambda[k] = Math.pow(10, -3.0 * k / (n - 1));
-    }
-    DMatrixRMaj statistic = SpectralMath.compose(Problems.orthogonal(n, new Random(5)), lambda);
-    assertTrue(p.accumulate(statistic, 0.0));
+    FourBitPreconditioner p = afterOneStatistic(n, book, 1e-6, 5);
     DMatrixRMaj stored = storedEigenvectors(p, book);
     double[] values = storedEigenvalues(p);
     DMatrixRMaj rectified = stored.copy();
@@ -128,6 +116,19 @@ class FourBitPreconditionerTest {
     System.out.println("4-bit statistic update: eigenvalues " + toRectified
         + " from those of the rectified basis, " + toStored + " from the stored basis'");
     assertTrue(toRectified < toStored, toRectified + " vs " + toStored);
+  }
+
+  /**
+   * A preconditioner whose statistic is, after one update with beta 0, a random rotation of
+   * {@link Problems#threeDecades}: a spread spectrum that 4 bits store visibly inexactly.
+   */
+  private static FourBitPreconditioner afterOneStatistic(
+      int n, CodeBook book, double epsilon, long seed) {
+    FourBitPreconditioner p = new FourBitPreconditioner(n, book, epsilon);
+    DMatrixRMaj statistic = SpectralMath.compose(
+        Problems.orthogonal(n, new Random(seed)), Problems.threeDecades(n));
+    assertTrue(p.accumulate(statistic, 0.0));
+    return p;
   }
 
   private static Map<String, StateArray> stateOf(FourBitPreconditioner p) {

@@ -36,11 +36,7 @@ class InverseRootErrorsTest {
 
   @Test
   void badInputIsNamed() {
-    IllegalArgumentException e =
-        assertThrows(
-            IllegalArgumentException.class,
-            () -> InverseRootErrors.measure(new double[5], 2, List.of(), 1e-6));
-    assertTrue(e.getMessage().contains("spd"), e.getMessage());
+    assertMeasureRefuses(new double[5], 2, "spd");
   }
 
   /** The smallest valid input: order 1, epsilon 0 (documented as "finite and >= 0"). */
@@ -52,21 +48,13 @@ class InverseRootErrorsTest {
     // A 1 x 1 matrix and eigenvector quantize exactly (absmax scaling): no error at all.
     assertEquals(
         new InverseRootErrors.Row("linear-square-signed-4", 0.0, 0.0, 0.0), rows.get(0));
-    IllegalArgumentException e =
-        assertThrows(
-            IllegalArgumentException.class,
-            () -> InverseRootErrors.measure(new double[0], 0, List.of(), 1e-6));
-    assertTrue(e.getMessage().contains("= 0 values"), e.getMessage());
+    assertMeasureRefuses(new double[0], 0, "= 0 values");
   }
 
   /** The message says how many values the order needs and how many there were. */
   @Test
   void aWrongSizeNamesTheSizeTheOrderNeeds() {
-    IllegalArgumentException e =
-        assertThrows(
-            IllegalArgumentException.class,
-            () -> InverseRootErrors.measure(new double[5], 3, List.of(), 1e-6));
-    assertTrue(e.getMessage().contains("order * order = 9 values, got 5"), e.getMessage());
+    assertMeasureRefuses(new double[5], 3, "order * order = 9 values, got 5");
   }
 
   /** Eigenvalues 10^(-6u), u in [0, 1): order 1 is the eigenvalue itself, in (1e-6, 1]. */
@@ -78,5 +66,14 @@ class InverseRootErrorsTest {
       assertTrue(a[0] > 1e-6 && a[0] <= 1.0, "seed " + seed + ": " + a[0]);
     }
     assertThrows(IllegalArgumentException.class, () -> InverseRootErrors.syntheticSpd(0, 1));
+  }
+
+  /** measure refuses {@code a} of this order with a message holding {@code fragment}. */
+  private static void assertMeasureRefuses(double[] a, int order, String fragment) {
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> InverseRootErrors.measure(a, order, List.of(), 1e-6));
+    assertTrue(e.getMessage().contains(fragment), e.getMessage());
   }
 }

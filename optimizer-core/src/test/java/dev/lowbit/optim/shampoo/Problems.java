@@ -42,6 +42,15 @@ final class Problems {
     return qr.getQ(null, true);
   }
 
+  /** Eigenvalues log-spaced over three decades: {@code 10^(-3k / (n - 1))}, k = 0 .. n - 1. */
+  static double[] threeDecades(int n) {
+    double[] lambda = new double[n];
+    for (int k = 0; k < n; k++) {
+      lambda[k] = Math.pow(10, -3.0 * k / (n - 1));
+    }
+    return lambda;
+  }
+
   /**
    * Inputs {@code X} (n x d) whose covariance {@code X^T X / n} has eigenvalues log-spaced from 1
    * down to {@code 1 / condition}, exactly: {@code X = U diag(sqrt(n s)) V^T} with orthonormal U

@@ -17,10 +17,7 @@ class SpectralMathTest {
   void inverseFourthRootOfAKnownSpectrum() {
     Random random = new Random(1);
     DMatrixRMaj q = Problems.orthogonal(40, random);
-    double[] lambda = new double[40];
-    for (int k = 0; k < 40; k++) {
-      lambda[k] = Math.pow(10, -3.0 * k / 39);
-    }
+    double[] lambda = Problems.threeDecades(40);
     DMatrixRMaj a = SpectralMath.compose(q, lambda);
     SpectralMath.Eigen eigen = SpectralMath.symmetricEigen(a);
     DMatrixRMaj root = SpectralMath.inverseFourthRoot(eigen.vectors(), eigen.values(), 1e-6);
