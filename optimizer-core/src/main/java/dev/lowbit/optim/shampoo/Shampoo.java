@@ -1,5 +1,6 @@
 package dev.lowbit.optim.shampoo;
 
+import com.google.gson.JsonParser;
 import dev.lowbit.optim.CheckpointException;
 import dev.lowbit.optim.CheckpointReader;
 import dev.lowbit.optim.CheckpointWriter;
@@ -128,8 +129,9 @@ public final class Shampoo extends Optimizer {
   }
 
   /**
-   * The base optimizer (read it, for example its step counts; do not register or step it
-   * directly).
+   * The base optimizer (read it, for example its step counts; do not register, step or load it
+   * directly: Shampoo steps it once per step of its own, and a load refuses a checkpoint whose
+   * step counts differ from the base's).
    *
    * @return the base optimizer
    */
@@ -353,12 +355,44 @@ public final class Shampoo extends Optimizer {
   @Override
   protected PendingLoad readExtra(CheckpointReader in, String prefix) throws CheckpointException {
     PendingLoad baseLoad = base.readCheckpoint(in, prefix + "base/");
+    try {
+      checkStepsMatchTheBase(in, prefix);
+    } catch (CheckpointException e) {
+      baseLoad.close();
+      throw e;
+    }
     Map<String, ShampooState> loaded = Map.copyOf(pending);
     // Discarding frees the base's new states; the core frees this optimizer's own.
     return new PendingLoad(() -> {
       baseLoad.install();
       live.putAll(loaded);
     }, baseLoad::close);
+  }
+
+  /**
+   * Refuses a file in which a parameter's step count differs from its base's. Only Shampoo steps
+   * the base, once per step of its own, so the two are equal in every file Shampoo wrote; unequal
+   * ones (an edited or spliced file) would run T1/T2 and the base's bias correction and
+   * learning-rate schedule out of step. The core has already checked both to be counts.
+   */
+  private void checkStepsMatchTheBase(CheckpointReader in, String prefix)
+      throws CheckpointException {
+    for (String name : parameterNames()) {
+      String key = prefix + "lowbit.param/" + name;
+      String baseKey = prefix + "base/lowbit.param/" + name;
+      long own = savedStep(in, key);
+      long ofBase = savedStep(in, baseKey);
+      if (own != ofBase) {
+        throw new CheckpointException(
+            in.file(), "parameter '" + name + "': step " + own + " (metadata '" + key
+                + "') differs from the base optimizer's step " + ofBase + " (metadata '"
+                + baseKey + "'); Shampoo steps its base once per step of its own");
+      }
+    }
+  }
+
+  private static long savedStep(CheckpointReader in, String key) throws CheckpointException {
+    return JsonParser.parseString(in.metadata(key)).getAsJsonObject().get("step").getAsLong();
   }
 
   /** Frees every state, then the base optimizer. */

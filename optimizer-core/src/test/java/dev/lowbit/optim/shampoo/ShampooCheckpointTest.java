@@ -94,6 +94,103 @@ class ShampooCheckpointTest {
     assertEquals(0, base.openStates());
   }
 
+  /**
+   * Only Shampoo steps its base, once per step of its own, so every checkpoint it writes has
+   * equal step counts for a parameter in both. A file whose counts differ (edited with its CRCs
+   * resealed, or spliced from two runs) is refused naming the file, the parameter and both
+   * counts, with the base behind (on a preconditioned weight) and ahead (on a bias, Shampoo's own
+   * count edited). The refused load changes nothing: the next step equals that of an optimizer
+   * that never tried it.
+   */
+  @Test
+  void aStepCountThatDiffersFromTheBasesIsRefusedAndChangesNothing() throws Exception {
+    Supplier<Shampoo> shampoo = () ->
+        build(ShampooPrecision.FOUR_BIT, () -> Optimizers.adamW32().learningRate(0.01f).build());
+    Path file = dir.resolve("steps.safetensors");
+    Path tampered = dir.resolve("steps-edited.safetensors");
+    try (Shampoo opt = shampoo.get(); Shampoo untouched = shampoo.get()) {
+      float[][] values = register(opt, fresh());
+      float[][] reference = register(untouched, fresh());
+      for (int s = 0; s < 4; s++) {
+        step(opt, s);
+        step(untouched, s);
+      }
+      opt.save(file);
+      float[][] atSave = copy(values);
+      String[][] edits = {
+        {entry("base/lowbit.param/fc.weight", "[96,80]", 4),
+          entry("base/lowbit.param/fc.weight", "[96,80]", 3),
+          "parameter 'fc.weight': step 4 (metadata 'lowbit.param/fc.weight') differs from the"
+              + " base optimizer's step 3 (metadata 'base/lowbit.param/fc.weight')"},
+        {entry("lowbit.param/fc.bias", "[96]", 4), entry("lowbit.param/fc.bias", "[96]", 1),
+          "parameter 'fc.bias': step 1 (metadata 'lowbit.param/fc.bias') differs from the"
+              + " base optimizer's step 4 (metadata 'base/lowbit.param/fc.bias')"}
+      };
+      for (String[] edit : edits) {
+        Files.copy(file, tampered, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        CheckpointEdits.editHeader(tampered, h -> {
+          assertTrue(h.contains(edit[0]), h);
+          return h.replace(edit[0], edit[1]);
+        });
+        CheckpointException e = assertThrows(CheckpointException.class, () -> opt.load(tampered));
+        assertTrue(e.getMessage().startsWith("checkpoint " + tampered + ": " + edit[2]),
+            e.getMessage());
+        for (String name : opt.parameterNames()) {
+          assertEquals(4, opt.stepCount(name), name);
+          assertEquals(4, opt.base().stepCount(name), name);
+        }
+        for (int i = 0; i < values.length; i++) {
+          assertArrayEquals(atSave[i], values[i], "tensor " + i);
+        }
+        // Every statistic, root, moment and count, as a save writes them.
+        Path after = dir.resolve("after.safetensors");
+        opt.save(after);
+        assertArrayEquals(Files.readAllBytes(file), Files.readAllBytes(after), edit[2]);
+      }
+      step(opt, 4);
+      step(untouched, 4);
+      for (int i = 0; i < values.length; i++) {
+        assertArrayEquals(reference[i], values[i], "tensor " + i + " after the next step");
+      }
+      Path mine = dir.resolve("mine.safetensors");
+      Path theirs = dir.resolve("theirs.safetensors");
+      opt.save(mine);
+      untouched.save(theirs);
+      assertArrayEquals(Files.readAllBytes(theirs), Files.readAllBytes(mine));
+    }
+  }
+
+  /** A load refused for its step counts frees the base states it had built. */
+  @Test
+  void aLoadRefusedForItsStepCountsFreesTheBaseStatesItBuilt() throws Exception {
+    CountingOptimizer base = new CountingOptimizer();
+    try (Shampoo opt = Shampoo.builder(base).build()) {
+      register(opt, fresh());
+      step(opt, 1);
+      Path file = dir.resolve("counting.safetensors");
+      opt.save(file);
+      CheckpointEdits.editHeader(file, h -> {
+        String from = entry("base/lowbit.param/conv.weight", "[8,1,3,3]", 1);
+        assertTrue(h.contains(from), h);
+        return h.replace(from, entry("base/lowbit.param/conv.weight", "[8,1,3,3]", 0));
+      });
+      for (int i = 0; i < 3; i++) {
+        CheckpointException e = assertThrows(CheckpointException.class, () -> opt.load(file));
+        assertTrue(e.getMessage().contains("'conv.weight': step 1"), e.getMessage());
+        assertEquals(3, base.openStates(), "base states built by the refused load are open");
+      }
+    }
+    assertEquals(0, base.openStates());
+  }
+
+  /**
+   * How a parameter's metadata entry starts in the raw header: its value is JSON inside a JSON
+   * string, so its quotes are escaped. The leading quote tells Shampoo's key from its base's.
+   */
+  private static String entry(String key, String shape, long step) {
+    return "\"" + key + "\":\"{\\\"shape\\\":" + shape + ",\\\"step\\\":" + step + ",";
+  }
+
   @Test
   void resumeIsExactFor32BitOverAdamW() throws Exception {
     exactResume(ShampooPrecision.FP32, () -> Optimizers.adamW32().learningRate(0.01f).build());
