@@ -37,7 +37,7 @@ public final class BlockwiseQuantizer {
   public static void quantize(
       CodeBook book, int blockSize, MemorySegment src, long length, MemorySegment codes,
       MemorySegment scales, Rounding rounding) {
-    long blocks = Normalization.blockWise(blockSize).blockCount(lengthChecked(length));
+    long blocks = Normalization.blockWise(blockSize).blockCount(length);
     quantizeBlocks(book, blockSize, src, length, codes, scales, 0, blocks, rounding);
   }
 
@@ -192,16 +192,10 @@ public final class BlockwiseQuantizer {
     }
   }
 
-  private static long lengthChecked(long length) {
-    Checks.length(length);
-    return length;
-  }
-
   private static long checkSizes(
       CodeBook book, int blockSize, String valuesName, MemorySegment values, long length,
       MemorySegment codes, MemorySegment scales) {
-    Checks.length(length);
-    long blocks = Normalization.blockWise(blockSize).blockCount(length);
+    long blocks = Normalization.blockWise(blockSize).blockCount(length); // refuses length < 0
     Checks.atLeastFloats(valuesName, values, length);
     Checks.atLeast("codes", codes, PackedCodes.byteSize(book.bits(), length));
     Checks.atLeastFloats("scales", scales, blocks);

@@ -55,7 +55,7 @@ public final class Rank1Quantizer {
       }
       advance(index, shape);
     }
-    Arrays.fill(index, 0);
+    // advance wrapped index back to all zeros after the last element: the second pass starts there.
     int bits = book.bits();
     for (long i = 0; i < length; i++) {
       float x = src.getAtIndex(Checks.FLOAT, i);
