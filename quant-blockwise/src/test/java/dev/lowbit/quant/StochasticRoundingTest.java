@@ -100,6 +100,28 @@ class StochasticRoundingTest {
     assertEquals(0, Rounding.stochastic(1).encode(CodeBook.DE_SIGNED_4, -1f, 0));
   }
 
+  /**
+   * Between the first two entries too, x rounds up with probability (x - lo) / (hi - lo): here a
+   * quarter, so about 2500 of 10000 elements, within 5 standard errors of the Bernoulli draw.
+   */
+  @Example
+  void theFirstGapRoundsUpInProportion() {
+    for (CodeBook book : new CodeBook[] {CodeBook.LINEAR_4, CodeBook.DE_SIGNED_4}) {
+      float lo = book.value(0);
+      float hi = book.value(1);
+      float x = lo + 0.25f * (hi - lo);
+      double p = (x - lo) / (double) (hi - lo);
+      int n = 10_000;
+      int up = 0;
+      for (long i = 0; i < n; i++) {
+        int code = Rounding.stochastic(7).encode(book, x, i);
+        assertTrue(code == 0 || code == 1, book.name() + ": code " + code + " at " + i);
+        up += code;
+      }
+      assertEquals(p * n, up, 5 * Math.sqrt(n * p * (1 - p)), book.name());
+    }
+  }
+
   @Example
   void uniformIsInTheUnitInterval() {
     for (long i = 0; i < 100_000; i++) {
