@@ -125,12 +125,37 @@ class LayoutTest {
     }
   }
 
+  /**
+   * A worker given no blocks writes nothing, not even the padding nibble after the last code: that
+   * byte also holds the last code, which another worker may be writing at the same time.
+   */
+  @Test
+  void anEmptyBlockRangeWritesNothing() {
+    // 65 codes of 4 bits in 33 bytes (the high nibble of the last is padding), blocks of 32: 3.
+    byte[] untouched = new byte[33];
+    java.util.Arrays.fill(untouched, (byte) 0xFF);
+    byte[] codes = untouched.clone();
+    float[] scales = {-1f, -1f, -1f};
+    MemorySegment src = MemorySegment.ofArray(StochasticRoundingTest.gaussian(65, 3));
+    for (long first : new long[] {0, 2, 3}) {
+      BlockwiseQuantizer.quantizeBlocks(CodeBook.LINEAR_4, 32, src, 65,
+          MemorySegment.ofArray(codes), MemorySegment.ofArray(scales), first, 0, Rounding.NEAREST);
+      assertArrayEquals(untouched, codes, "first block " + first);
+      assertArrayEquals(new float[] {-1f, -1f, -1f}, scales, 0f, "first block " + first);
+    }
+  }
+
   /** The documented labels ("B256", "Rank-1", "PerTensor") and the tensor's own accessors. */
   @Test
   void labelsAndAccessors() {
     assertEquals("B256", Normalization.blockWise(256).label());
     assertEquals("Rank-1", Normalization.rank1().label());
     assertEquals("PerTensor", Normalization.perTensor().label());
+    // The singletons print their names as the BlockWise record does, so that a failed assertion
+    // or a record holding a normalization (the benchmarks' Scheme) reads.
+    assertEquals("BlockWise[blockSize=256]", Normalization.blockWise(256).toString());
+    assertEquals("Rank1", Normalization.rank1().toString());
+    assertEquals("PerTensor", Normalization.perTensor().toString());
     QuantizedTensor q = QuantizedTensor.allocate(CodeBook.LINEAR_4, Normalization.rank1(), 3, 5);
     assertEquals(CodeBook.LINEAR_4, q.book());
     assertEquals(15, q.length());
