@@ -82,6 +82,10 @@ class PackedCodesTest {
   void aReadOnlySegmentIsNamed() {
     MemorySegment codes = MemorySegment.ofArray(new byte[2]).asReadOnly();
     assertRefused("codes is read-only", () -> PackedCodes.set(codes, 4, 0, 1));
+    // clearPadding writes only for an odd number of 4-bit codes: then it names the segment too.
+    assertRefused("codes is read-only", () -> PackedCodes.clearPadding(codes, 4, 3));
+    PackedCodes.clearPadding(codes, 4, 4);
+    PackedCodes.clearPadding(codes, 8, 1);
   }
 
   private static void assertRefused(String fragment, Executable call) {
