@@ -190,6 +190,11 @@ class BadInputTest {
         QuantizedTensor.byteSize(CodeBook.LINEAR_4, b32, max));
     assertMessage("scales", () -> QuantizedTensor.allocate(
         CodeBook.LINEAR_4, Normalization.rank1(), java.lang.foreign.Arena.global(), 1, max / 2));
+    // max / 4 floats are 2^63 - 4 bytes: a count a long holds, so the message gives it in bytes.
+    MemorySegment floats = MemorySegment.ofArray(new float[64]);
+    assertMessage("src is too small: needs 9223372036854775804 bytes, has 256",
+        () -> BlockwiseQuantizer.quantizePerTensor(CodeBook.DYNAMIC_SIGNED_8, floats, max / 4,
+            MemorySegment.ofArray(new byte[64]), floats, Rounding.NEAREST));
   }
 
   @Test
