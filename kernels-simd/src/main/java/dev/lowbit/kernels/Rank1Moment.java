@@ -2,6 +2,7 @@ package dev.lowbit.kernels;
 
 import dev.lowbit.quant.CodeBook;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -25,6 +26,12 @@ import java.util.Objects;
  * sharing its index, and a row's new scale is the min of its entries in those vectors (never
  * below the row's own maximum). After the step {@code rowScales} holds those row scales, not the
  * row maxima; folding them back into per-dimension maxima gives the new max vectors exactly.
+ *
+ * <p>Equality and {@code toString} take {@code rowDims} by content (a record would compare and
+ * print the array reference). The segments compare as {@link MemorySegment#equals} does: the same
+ * region of memory, not the same contents. A moment is a view of its state, whose contents every
+ * step rewrites: content equality would change under a map holding the moment as a key, and cost
+ * a pass over the state; two views of the same memory are the same moment.
  *
  * @param book the code book (4 or 8 bits, packed as in {@link MomentState})
  * @param rows rows of the view
@@ -82,10 +89,10 @@ public record Rank1Moment(
     if (rowDims != null) {
       rowDims = rowDims.clone();
       String[] names = new String[rowDims.length];
-      java.util.Arrays.setAll(names, d -> "rowDims[" + d + "]");
+      Arrays.setAll(names, d -> "rowDims[" + d + "]");
       if (Dimensions.check(names, rowDims) != rows) {
         throw new IllegalArgumentException(
-            "rowDims " + java.util.Arrays.toString(rowDims) + " do not multiply to rows " + rows);
+            "rowDims " + Arrays.toString(rowDims) + " do not multiply to rows " + rows);
       }
     }
   }
@@ -98,5 +105,49 @@ public record Rank1Moment(
   @Override
   public long[] rowDims() {
     return rowDims == null ? null : rowDims.clone();
+  }
+
+  /**
+   * Whether {@code o} is a rank-1 moment with an equal book, the same dimensions, equal
+   * {@code rowDims} contents (or both null) and segments over the same memory (see the class
+   * javadoc).
+   *
+   * @param o the other object
+   * @return true if equal
+   */
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Rank1Moment r
+        && book.equals(r.book)
+        && rows == r.rows
+        && cols == r.cols
+        && codes.equals(r.codes)
+        && rowScales.equals(r.rowScales)
+        && colScales.equals(r.colScales)
+        && Arrays.equals(rowDims, r.rowDims);
+  }
+
+  /**
+   * A hash consistent with {@link #equals}: {@code rowDims} by content.
+   *
+   * @return the hash code
+   */
+  @Override
+  public int hashCode() {
+    return Objects.hash(book, rows, cols, codes, rowScales, colScales) * 31
+        + Arrays.hashCode(rowDims);
+  }
+
+  /**
+   * The record's usual form, with {@code rowDims} as its values (for example {@code [3, 4]}) or
+   * {@code null}.
+   *
+   * @return the description
+   */
+  @Override
+  public String toString() {
+    return "Rank1Moment[book=" + book + ", rows=" + rows + ", cols=" + cols + ", codes=" + codes
+        + ", rowScales=" + rowScales + ", colScales=" + colScales + ", rowDims="
+        + Arrays.toString(rowDims) + "]";
   }
 }

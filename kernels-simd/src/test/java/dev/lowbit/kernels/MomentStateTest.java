@@ -1,10 +1,14 @@
 package dev.lowbit.kernels;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lowbit.quant.CodeBook;
 import java.lang.foreign.MemorySegment;
+import java.util.HashSet;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -60,6 +64,38 @@ class MomentStateTest {
             () -> new Rank1Moment(CodeBook.LINEAR_4, 1L << 32, 1L << 32, BYTES, FLOATS, FLOATS));
     org.junit.jupiter.api.Assertions.assertEquals(
         "rows * cols overflows a long: 4294967296 * 4294967296", e.getMessage());
+  }
+
+  /**
+   * Two rank-1 moments are equal when their book, dimensions and rowDims values are, and their
+   * segments are views of the same memory (fresh views of the same arrays here, rowDims in
+   * separate arrays): equal hash codes, one entry of a set. Other rowDims, no rowDims, or codes
+   * copied to other memory make another moment. toString prints rowDims' values.
+   */
+  @Test
+  void rankOneMomentsCompareRowDimsByValueAndSegmentsByMemory() {
+    byte[] codes = new byte[30];
+    float[] scales = new float[12 + 5];
+    Rank1Moment v = rank1(MemorySegment.ofArray(codes), scales, new long[] {3, 4});
+    Rank1Moment same = rank1(MemorySegment.ofArray(codes), scales, new long[] {3, 4});
+    assertEquals(v, same);
+    assertEquals(v.hashCode(), same.hashCode());
+    assertEquals(1, new HashSet<>(List.of(v, same)).size());
+    assertNotEquals(v, rank1(MemorySegment.ofArray(codes), scales, new long[] {4, 3}));
+    assertNotEquals(v, rank1(MemorySegment.ofArray(codes), scales, null));
+    assertNotEquals(v, rank1(MemorySegment.ofArray(codes.clone()), scales, new long[] {3, 4}));
+    assertTrue(v.toString().startsWith("Rank1Moment[book=linear-4 (4-bit, 16 values), rows=12,"
+        + " cols=5, codes="), v.toString());
+    assertTrue(v.toString().endsWith(", rowDims=[3, 4]]"), v.toString());
+    assertTrue(rank1(MemorySegment.ofArray(codes), scales, null).toString().endsWith(
+        ", rowDims=null]"));
+  }
+
+  /** A 12 x 5 rank-1 moment: row scales are the first 12 floats, column scales the other 5. */
+  private static Rank1Moment rank1(MemorySegment codes, float[] scales, long[] rowDims) {
+    MemorySegment all = MemorySegment.ofArray(scales);
+    return new Rank1Moment(
+        CodeBook.LINEAR_4, 12, 5, codes, all.asSlice(0, 48), all.asSlice(48), rowDims);
   }
 
   @Test
