@@ -18,8 +18,12 @@ public final class MatrixKernels {
 
   static final String SIMD_CLASS = "dev.lowbit.kernels.SimdMatrixMultiply";
 
-  /** Multiply-adds below which handing rows to another thread costs more than it saves. */
-  private static final long MIN_FMAS_PER_TASK = 1L << 20;
+  /**
+   * Multiply-adds below which handing rows to another thread costs more than it saves.
+   * Package-private so that tests size their calls from it: a product of {@code n} rows is split
+   * only when {@code n} is at least twice {@code MIN_FMAS_PER_TASK / (k * m)} (and 2).
+   */
+  static final long MIN_FMAS_PER_TASK = 1L << 20;
 
   private static final MatrixProduct SCALAR =
       new MatrixProduct() {
@@ -75,7 +79,15 @@ public final class MatrixKernels {
   public static void multiply(
       float[] a, float[] b, float[] c, int n, int k, int m, int threads) {
     MatrixMultiply.checkArguments(a, b, c, n, k, m);
-    MatrixProduct product = product();
+    multiplyRows(product(), a, b, c, n, k, m, threads);
+  }
+
+  /**
+   * Runs {@code product} over the rows of {@code C}, split over threads as {@link #multiply}
+   * does; the arguments are already checked. Separate so that a test can see the ranges.
+   */
+  static void multiplyRows(
+      MatrixProduct product, float[] a, float[] b, float[] c, int n, int k, int m, int threads) {
     long fmasPerRow = Math.max(1L, (long) k * m);
     long minRows = Math.max(1L, MIN_FMAS_PER_TASK / fmasPerRow);
     KernelPool.split(

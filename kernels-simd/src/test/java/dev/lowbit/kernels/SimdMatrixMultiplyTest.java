@@ -2,9 +2,12 @@ package dev.lowbit.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
@@ -75,12 +78,17 @@ class SimdMatrixMultiplyTest {
     return Stream.of(512, 256, 128);
   }
 
-  /** The facade: the same bits as the reference for 1, 2 and 3 threads (rows split unevenly). */
+  /**
+   * The facade: the same bits as the reference for 1, 2 and 3 threads. The rows are sized from
+   * {@link MatrixKernels#MIN_FMAS_PER_TASK}, so that 2 and 3 threads split them (unevenly: 2 rows
+   * more than 3 whole ranges), whatever the constant; theFacadeSplitsRowsByMultiplyAdds checks
+   * that such a call is split.
+   */
   @Test
   void facadeResultDoesNotDependOnThreads() {
-    int n = 203;
     int k = 150;
     int m = 131;
+    int n = 3 * minRows(k, m) + 2;
     Product p = Product.random(5, n, k, m);
     for (int threads = 1; threads <= 3; threads++) {
       float[] actual = new float[n * m];
@@ -90,6 +98,65 @@ class SimdMatrixMultiplyTest {
     float[] actual = new float[n * m];
     MatrixKernels.multiply(p.a(), p.b(), actual, n, k, m);
     assertSameBits(p.expected(), actual, "the caller's thread");
+  }
+
+  /**
+   * The facade hands a thread a range of rows only if the range holds at least
+   * {@link MatrixKernels#MIN_FMAS_PER_TASK} multiply-adds: {@code 2 * minRows - 1} rows stay
+   * whole on the caller's thread, {@code 2 * minRows} are two ranges, and
+   * {@code 3 * minRows + 2} rows on 3 threads are three, the first on the caller's thread and the
+   * others on workers. Every row is in exactly one range.
+   */
+  @Test
+  void theFacadeSplitsRowsByMultiplyAdds() {
+    int k = 150;
+    int m = 131;
+    int minRows = minRows(k, m);
+    Thread caller = Thread.currentThread();
+    List<Range> one = ranges(2 * minRows - 1, k, m, 3);
+    assertEquals(List.of(new Range(0, 2 * minRows - 1, caller)), one);
+    assertEquals(2, ranges(2 * minRows, k, m, 3).size());
+    int n = 3 * minRows + 2;
+    List<Range> three = ranges(n, k, m, 3);
+    assertEquals(3, three.size(), three.toString());
+    assertEquals(0, three.getFirst().from());
+    assertEquals(n, three.getLast().to());
+    for (int r = 0; r < three.size(); r++) {
+      Range range = three.get(r);
+      assertTrue(range.to() - range.from() >= minRows, three.toString());
+      assertEquals(r == 0, range.thread() == caller, three.toString());
+      if (r > 0) {
+        assertEquals(three.get(r - 1).to(), range.from(), three.toString());
+      }
+    }
+  }
+
+  /** Rows of a {@code k x m} product in a range the facade hands to a thread, at the least. */
+  private static int minRows(int k, int m) {
+    return Math.toIntExact(
+        Math.max(1L, MatrixKernels.MIN_FMAS_PER_TASK / Math.max(1L, (long) k * m)));
+  }
+
+  /** One range of rows the facade gave a product, and the thread that computed it. */
+  private record Range(int from, int to, Thread thread) {}
+
+  /** The ranges (by first row) of an n x k x m product split by the facade over threads. */
+  private static List<Range> ranges(int n, int k, int m, int threads) {
+    List<Range> ranges = Collections.synchronizedList(new ArrayList<>());
+    MatrixProduct recording = new MatrixProduct() {
+      @Override
+      public void multiplyRows(
+          float[] a, float[] b, float[] c, int k, int m, int rowFrom, int rowTo) {
+        ranges.add(new Range(rowFrom, rowTo, Thread.currentThread()));
+      }
+
+      @Override
+      public String name() {
+        return "recording";
+      }
+    };
+    MatrixKernels.multiplyRows(recording, null, null, null, n, k, m, threads);
+    return ranges.stream().sorted(Comparator.comparingInt(Range::from)).toList();
   }
 
   /**
