@@ -154,10 +154,12 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
    * @throws NonFiniteGradientException under {@link dev.lowbit.optim.NonFinitePolicy#THROW}, naming
    *     the parameter and the first bad element; the weight, its state and its gradient are left as
    *     they were
-   * @throws IllegalArgumentException if the gradient's shape differs from the weight's, or the
-   *     weight is not a floating-point tensor that can be written in place (nothing is written)
-   * @throws IllegalStateException if the optimizer is closed, or the learning-rate tracker gives
-   *     a negative or non-finite rate (nothing is written)
+   * @throws IllegalArgumentException if the gradient's shape differs from the weight's, the
+   *     weight is not a floating-point tensor that can be written in place, or it replaces an
+   *     earlier tensor of the parameter that had another shape (nothing is written)
+   * @throws IllegalStateException if the optimizer is closed, the learning-rate tracker gives a
+   *     negative or non-finite rate, or {@code optOverride} is set and the parameter's name is not
+   *     known yet (see {@link #bind(Model)}; nothing is written)
    */
   @Override
   public synchronized void update(String parameterId, NDArray weight, NDArray grad) {
@@ -306,6 +308,9 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
    * under DJL's runtime ids are re-keyed to their names, keeping their state and step counts.
    *
    * @param model the model being trained
+   * @throws IllegalArgumentException if the model has no block, a parameter name holds other
+   *     characters than letters, digits, {@code _}, {@code .} and {@code -}, or a name is taken by
+   *     another registered parameter (nothing changes)
    * @throws IllegalStateException if the optimizer is closed
    */
   public synchronized void bind(Model model) {
@@ -327,6 +332,8 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
    * @param model the model this optimizer trains
    * @param path the file to write (replaced if it exists)
    * @throws IOException if writing fails
+   * @throws IllegalArgumentException as {@link #bind(Model)}, or naming a parameter not updated
+   *     yet that cannot be updated (see {@link #update})
    * @throws IllegalStateException if the optimizer is closed
    */
   public synchronized void save(Model model, Path path) throws IOException {
@@ -397,7 +404,8 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
    * @throws IOException if the file cannot be read, is damaged or does not match (the message
    *     says what)
    * @throws IllegalArgumentException naming a parameter that cannot be updated (see
-   *     {@link #update})
+   *     {@link #update}), or if the model has no block or a parameter name that cannot be a key
+   *     (see {@link #bind(Model)})
    * @throws IllegalStateException if a parameter is not initialized, or the optimizer is closed
    */
   public synchronized void load(Model model, Path path) throws IOException {
