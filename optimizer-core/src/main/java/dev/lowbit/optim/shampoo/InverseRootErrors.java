@@ -51,7 +51,7 @@ public final class InverseRootErrors {
    * @param epsilon the regularization, relative to the largest eigenvalue (1e-6 in Shampoo)
    * @return one row per book, in the order given
    * @throws IllegalArgumentException if the matrix has the wrong size, is not finite, or has no
-   *     finite inverse root
+   *     finite inverse root, or if {@code epsilon} is negative or not finite
    */
   public static List<Row> measure(double[] spd, int order, List<CodeBook> books, double epsilon) {
     Objects.requireNonNull(spd, "spd");
