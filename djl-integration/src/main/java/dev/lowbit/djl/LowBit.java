@@ -285,6 +285,11 @@ public final class LowBit {
     dev.lowbit.optim.OptimizerBuilder<?> newCoreBuilder() {
       var core = Optimizers.sgd();
       passOn("optMomentum", "momentum", () -> core.momentum(momentum));
+      // The core refuses this only when it builds, in its own words; name the DJL options here.
+      if (nesterov && momentum == 0f) {
+        throw new IllegalArgumentException(
+            "optNesterov(true) needs optMomentum > 0, got optMomentum " + momentum);
+      }
       return core.nesterov(nesterov);
     }
   }

@@ -30,7 +30,8 @@ public abstract class LowBitBuilder<T extends LowBitBuilder<T>> extends Optimize
   long minQuantizedSize = 4096;
   final List<NameOverride> overrides = new ArrayList<>();
   NonFinitePolicy nonFinitePolicy = NonFinitePolicy.THROW;
-  int threads = Runtime.getRuntime().availableProcessors();
+  /** Null until {@link #optThreads} is called: the core's default applies. */
+  Integer threads;
   Semantics semantics = Semantics.TEXTBOOK;
 
   /**
@@ -117,8 +118,9 @@ public abstract class LowBitBuilder<T extends LowBitBuilder<T>> extends Optimize
   }
 
   /**
-   * Sets the worker threads one tensor's step may use (default: available processors). Results do
-   * not depend on it.
+   * Sets the worker threads one tensor's step may use (default: {@code
+   * -Ddev.lowbit.kernels.threads} if set, else the available processors, as for the core
+   * optimizers). Results do not depend on it.
    *
    * @param threads {@code >= 1}
    * @return this builder

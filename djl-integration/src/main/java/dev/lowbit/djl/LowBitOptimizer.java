@@ -117,7 +117,9 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
       coreBuilder.override(onEveryDevice(o.regex()), o.precision());
     }
     coreBuilder.nonFinitePolicy(builder.nonFinitePolicy);
-    LowBitBuilder.passOn("optThreads", "threads", () -> coreBuilder.threads(builder.threads));
+    if (builder.threads != null) {
+      LowBitBuilder.passOn("optThreads", "threads", () -> coreBuilder.threads(builder.threads));
+    }
     UnaryOperator<dev.lowbit.optim.Optimizer> wrapper = builder.wrapper();
     this.factory = () -> wrapper.apply(coreBuilder.build());
     this.core = factory.get();
@@ -492,6 +494,15 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
       out.put(b.key(), b.direct());
     }
     return out;
+  }
+
+  /**
+   * The worker threads one tensor's step may use ({@code optThreads}, else the core's default).
+   *
+   * @return 1 or more
+   */
+  public int threads() {
+    return core.options().threads();
   }
 
   /**

@@ -14,6 +14,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.tracker.Tracker;
+import dev.lowbit.kernels.Kernels;
 import dev.lowbit.optim.Precision;
 import dev.lowbit.optim.shampoo.ShampooPrecision;
 import java.util.function.Supplier;
@@ -277,6 +278,7 @@ class UpdatePathsTest {
     assertMessage("optBeta1", () -> LowBit.adam().optBeta1(1f).build());
     assertMessage("optEpsilon", () -> LowBit.adam().optEpsilon(-1f).build());
     assertMessage("optMomentum", () -> LowBit.sgd().optMomentum(1.5f).build());
+    assertMessage("optNesterov", () -> LowBit.sgd().optNesterov(true).build());
     assertMessage("optThreads", () -> LowBit.adamW8bit().optThreads(0).build());
     assertMessage("optMinQuantizedSize",
         () -> LowBit.adamW8bit().optMinQuantizedSize(-1).build());
@@ -313,6 +315,32 @@ class UpdatePathsTest {
     }
     try (LowBitOptimizer sgd = LowBit.sgd().optSemantics(Semantics.DJL).build()) {
       assertEquals(Semantics.DJL, sgd.semantics());
+    }
+  }
+
+  /** -Ddev.lowbit.kernels.threads is the default here too, as for the core; optThreads wins. */
+  @Test
+  void theThreadsPropertySetsTheDefaultAndOptThreadsOverridesIt() {
+    String saved = System.getProperty(Kernels.THREADS_PROPERTY);
+    try {
+      System.setProperty(Kernels.THREADS_PROPERTY, "3");
+      try (LowBitOptimizer byProperty = LowBit.adamW8bit().build();
+          LowBitOptimizer shampoo = LowBit.shampoo4bit().build();
+          LowBitOptimizer chosen = LowBit.sgd().optThreads(5).build()) {
+        assertEquals(3, byProperty.threads());
+        assertEquals(3, shampoo.threads());
+        assertEquals(5, chosen.threads());
+      }
+      System.clearProperty(Kernels.THREADS_PROPERTY);
+      try (LowBitOptimizer unset = LowBit.adamW8bit().build()) {
+        assertEquals(Runtime.getRuntime().availableProcessors(), unset.threads());
+      }
+    } finally {
+      if (saved == null) {
+        System.clearProperty(Kernels.THREADS_PROPERTY);
+      } else {
+        System.setProperty(Kernels.THREADS_PROPERTY, saved);
+      }
     }
   }
 
