@@ -73,13 +73,34 @@ public final class ShampooErrorTable {
    * @return four rows: synthetic and real, each with the linear-square and the DE book
    */
   public static List<Entry> compute() {
+    return compute(ORDER);
+  }
+
+  /** The largest order whose {@code order * order} values fit a Java array. */
+  static final int MAX_ORDER = 46_340;
+
+  /**
+   * The same table for matrices of another order (the tests take a small one): the synthetic
+   * matrix with seed {@code order}, the real one from a layer {@code order} wide.
+   *
+   * @param order the order of both matrices
+   * @return four rows, as {@link #compute()}
+   * @throws IllegalArgumentException if {@code order} is not in [1, {@value #MAX_ORDER}]
+   */
+  static List<Entry> compute(int order) {
+    if (order < 1 || order > MAX_ORDER) {
+      throw new IllegalArgumentException(
+          "order must be in [1, " + MAX_ORDER + "] (order * order values fit an array), got "
+              + order);
+    }
     // The two matrices are independent: the synthetic one is measured on a second thread while
     // this one trains the MLP, which keeps the command near half a minute on two free cores.
     ExecutorService worker = Executors.newSingleThreadExecutor();
     try {
       Future<List<Entry>> synthetic =
-          worker.submit(() -> rows("synthetic", InverseRootErrors.syntheticSpd(ORDER, ORDER)));
-      List<Entry> real = rows("real", trainingStatistic());
+          worker.submit(
+              () -> rows("synthetic", InverseRootErrors.syntheticSpd(order, order), order));
+      List<Entry> real = rows("real", trainingStatistic(order), order);
       List<Entry> entries = new ArrayList<>(synthetic.get());
       entries.addAll(real);
       return List.copyOf(entries);
@@ -93,10 +114,10 @@ public final class ShampooErrorTable {
     }
   }
 
-  private static List<Entry> rows(String matrix, double[] a) {
+  private static List<Entry> rows(String matrix, double[] a, int order) {
     List<CodeBook> books = List.of(CodeBook.LINEAR_SQUARE_SIGNED_4, CodeBook.DE_SIGNED_4);
     List<Entry> entries = new ArrayList<>();
-    for (InverseRootErrors.Row r : InverseRootErrors.measure(a, ORDER, books, EPSILON)) {
+    for (InverseRootErrors.Row r : InverseRootErrors.measure(a, order, books, EPSILON)) {
       entries.add(
           new Entry(
               matrix, r.codeBook(), r.quantizedMatrix(), r.quantizedEigenvectors(),
@@ -189,10 +210,9 @@ public final class ShampooErrorTable {
     System.exit(status);
   }
 
-  /** The accumulated left statistic of a 1200-wide layer during a short training run. */
-  static double[] trainingStatistic() {
+  /** The accumulated left statistic of a {@code hidden}-wide layer during a short training run. */
+  static double[] trainingStatistic(int hidden) {
     Random random = new Random(42);
-    int hidden = ORDER;
     float[] t1 = gaussian(hidden * IN, 1.5 / Math.sqrt(IN), random);
     float[] t2 = gaussian(OUT * hidden, 1.0 / Math.sqrt(hidden), random);
     float[] w1 = gaussian(hidden * IN, 1.0 / Math.sqrt(IN), random);

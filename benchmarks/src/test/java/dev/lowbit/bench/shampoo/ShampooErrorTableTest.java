@@ -2,6 +2,7 @@ package dev.lowbit.bench.shampoo;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonArray;
@@ -15,7 +16,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * How {@code lowbit quant-error --shampoo} prints its table and decides its exit status, on made-up
- * rows (computing the real table takes about a minute).
+ * rows, and what docs/shampoo.md says of the computed table, checked at order 256 (the order-1200
+ * table takes about a minute).
  */
 class ShampooErrorTableTest {
 
@@ -89,5 +91,59 @@ class ShampooErrorTableTest {
       assertFalse(ShampooErrorTable.ordered(List.of(ROWS.get(0), row)), row.toString());
       assertFalse(ShampooErrorTable.ordered(List.of(row, ROWS.get(1))), row.toString());
     }
+  }
+
+  /**
+   * docs/shampoo.md on the table: four rows (synthetic, then real; linear-square, then DE), the
+   * ordering holds for both matrices and both books (4-bit A worst, rectified 4-bit U best), and
+   * linear-square beats DE everywhere. Order 256, the order InverseRootErrorsTest checks, for both
+   * matrices (the real one from a 256-wide layer).
+   */
+  @Test
+  void aSmallerTableKeepsTheDocumentedOrderings() {
+    List<ShampooErrorTable.Entry> rows = ShampooErrorTable.compute(256);
+    rows.forEach(r -> System.out.println("order 256: " + r));
+    assertEquals(
+        List.of(
+            "synthetic linear-square-signed-4", "synthetic de-signed-4",
+            "real linear-square-signed-4", "real de-signed-4"),
+        rows.stream().map(r -> r.matrix() + " " + r.codeBook()).toList());
+    assertTrue(ShampooErrorTable.ordered(rows), rows.toString());
+    for (int m = 0; m < 4; m += 2) {
+      ShampooErrorTable.Entry linear = rows.get(m);
+      ShampooErrorTable.Entry de = rows.get(m + 1);
+      String both = linear + " " + de;
+      assertTrue(linear.quantizedMatrix() < de.quantizedMatrix(), both);
+      assertTrue(linear.quantizedEigenvectors() < de.quantizedEigenvectors(), both);
+      assertTrue(linear.rectifiedEigenvectors() < de.rectifiedEigenvectors(), both);
+    }
+  }
+
+  @Test
+  void anOrderWithoutAMatrixIsRefusedNamingIt() {
+    for (int order : new int[] {0, -1, ShampooErrorTable.MAX_ORDER + 1}) {
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> ShampooErrorTable.compute(order));
+      assertEquals(
+          "order must be in [1, 46340] (order * order values fit an array), got " + order,
+          e.getMessage());
+    }
+    // Order 1, the smallest: a 1 x 1 matrix and eigenvector quantize exactly (absmax scaling), so
+    // all that is left is the float32 rounding of the stored scale or eigenvalue: at most 2^-24
+    // relative, less after the 4th root.
+    List<ShampooErrorTable.Entry> one = ShampooErrorTable.compute(1);
+    assertEquals(4, one.size());
+    for (ShampooErrorTable.Entry e : one) {
+      double[] errors =
+          {e.quantizedMatrix(), e.quantizedEigenvectors(), e.rectifiedEigenvectors()};
+      for (double error : errors) {
+        assertTrue(error >= 0 && error <= 0x1p-24, e.toString());
+      }
+    }
+    // The largest order is a square that fits an array, the next one is not.
+    assertTrue((long) ShampooErrorTable.MAX_ORDER * ShampooErrorTable.MAX_ORDER
+        <= Integer.MAX_VALUE - 8);
+    assertTrue((long) (ShampooErrorTable.MAX_ORDER + 1) * (ShampooErrorTable.MAX_ORDER + 1)
+        > Integer.MAX_VALUE - 8);
   }
 }
