@@ -21,10 +21,10 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Step time of Shampoo on a 1024 x 1024 weight (one block per side), 32-bit vs 4-bit, against
- * plain AdamW. A real schedule (T1 = 100, T2 = 500) spends 499 of 500 steps without a root
- * update, so one JMH invocation cannot hold a representative mix; instead each phase is its own
- * {@code phase}:
+ * Step time of Shampoo on a 1024 x 1024 weight (one block per side; {@code -p size=N} for
+ * another), 32-bit vs 4-bit, against plain AdamW. A real schedule (T1 = 100, T2 = 500) spends
+ * 499 of 500 steps without a root update, so one JMH invocation cannot hold a representative mix;
+ * instead each phase is its own {@code phase}:
  *
  * <ul>
  *   <li>{@code STEP}: precondition with the stored roots, graft, base step (T1 = T2 = never);
@@ -50,9 +50,6 @@ import org.openjdk.jmh.annotations.Warmup;
     })
 public class ShampooBenchmark {
 
-  /** Rows and columns of the weight. */
-  static final int SIZE = 1024;
-
   /** Distinct gradients cycled through, so statistics see changing data. */
   static final int GRADIENTS = 4;
 
@@ -65,20 +62,20 @@ public class ShampooBenchmark {
     float[][] grads;
     int next;
 
-    void create(Optimizer optimizer) {
+    void create(Optimizer optimizer, int size) {
       Random random = new Random(1);
-      grads = new float[GRADIENTS][SIZE * SIZE];
+      grads = new float[GRADIENTS][size * size];
       for (float[] g : grads) {
         for (int i = 0; i < g.length; i++) {
           g[i] = (float) random.nextGaussian();
         }
       }
-      float[] w = new float[SIZE * SIZE];
+      float[] w = new float[size * size];
       for (int i = 0; i < w.length; i++) {
         w[i] = (float) (0.02 * random.nextGaussian());
       }
       opt = optimizer;
-      opt.register("w", new long[] {SIZE, SIZE}, w);
+      opt.register("w", new long[] {size, size}, w);
     }
 
     Optimizer step() {
@@ -102,13 +99,17 @@ public class ShampooBenchmark {
   @State(Scope.Benchmark)
   public static class AdamWWorkload extends Workload {
 
+    /** Rows and columns of the weight. */
+    @Param({"1024"})
+    public int size;
+
     /** Creates the workload; JMH then calls {@link #setUp}. */
     public AdamWWorkload() {}
 
     /** Builds AdamW and registers the weight. */
     @Setup(Level.Trial)
     public void setUp() {
-      create(adamW());
+      create(adamW(), size);
     }
   }
 
@@ -116,13 +117,17 @@ public class ShampooBenchmark {
   @State(Scope.Benchmark)
   public static class ShampooWorkload extends Workload {
 
+    /** Rows and columns of the weight (one block per side up to 1200). */
+    @Param({"1024"})
+    public int size;
+
     /** {@code FP32} or {@code FOUR_BIT}. */
     @Param({"FP32", "FOUR_BIT"})
     public String precision;
 
-    /** {@code STEP}, {@code STATISTICS} or {@code ROOTS}. */
+    /** Which part of a step is measured; a value that is no {@link Phase} is refused by JMH. */
     @Param({"STEP", "STATISTICS", "ROOTS"})
-    public String phase;
+    public Phase phase;
 
     /** Creates the workload; JMH sets the parameters, then calls {@link #setUp}. */
     public ShampooWorkload() {}
@@ -134,15 +139,26 @@ public class ShampooBenchmark {
       create(
           Shampoo.builder(adamW())
               .precision(ShampooPrecision.valueOf(precision))
-              .statisticsInterval(phase.equals("STEP") ? never : 1)
-              .inverseRootInterval(phase.equals("ROOTS") ? 1 : never)
-              .build());
+              .statisticsInterval(phase == Phase.STEP ? never : 1)
+              .inverseRootInterval(phase == Phase.ROOTS ? 1 : never)
+              .build(),
+          size);
       // Non-trivial statistics and roots before measuring (a real run has them too).
-      if (!phase.equals("STEP")) {
+      if (phase != Phase.STEP) {
         step();
         step();
       }
     }
+  }
+
+  /** The part of a Shampoo step a workload isolates (see the class javadoc). */
+  public enum Phase {
+    /** Precondition with the stored roots, graft, base step. */
+    STEP,
+    /** {@link #STEP} plus a statistics update. */
+    STATISTICS,
+    /** {@link #STATISTICS} plus the inverse roots. */
+    ROOTS
   }
 
   /**
