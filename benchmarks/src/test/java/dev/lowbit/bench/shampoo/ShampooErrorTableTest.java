@@ -109,6 +109,20 @@ class ShampooErrorTableTest {
             "real linear-square-signed-4", "real de-signed-4"),
         rows.stream().map(r -> r.matrix() + " " + r.codeBook()).toList());
     assertTrue(ShampooErrorTable.ordered(rows), rows.toString());
+    // The figures docs/shampoo.md gives for this table, to the 4 decimals it prints (the numbers
+    // are deterministic): they pin both matrices, the training run's included.
+    double[][] documented = {
+      {1.2730, 0.1542, 0.0693}, {1.2950, 0.1979, 0.0896},
+      {4.0399, 0.1600, 0.0235}, {4.1882, 0.2075, 0.0310}
+    };
+    for (int r = 0; r < 4; r++) {
+      ShampooErrorTable.Entry e = rows.get(r);
+      double[] measured =
+          {e.quantizedMatrix(), e.quantizedEigenvectors(), e.rectifiedEigenvectors()};
+      for (int c = 0; c < 3; c++) {
+        assertEquals(documented[r][c], measured[c], 0.00005, e.toString());
+      }
+    }
     for (int m = 0; m < 4; m += 2) {
       ShampooErrorTable.Entry linear = rows.get(m);
       ShampooErrorTable.Entry de = rows.get(m + 1);
@@ -140,6 +154,7 @@ class ShampooErrorTableTest {
         assertTrue(error >= 0 && error <= 0x1p-24, e.toString());
       }
     }
+    ShampooErrorTable.checkOrder(ShampooErrorTable.MAX_ORDER); // accepted
     // The largest order is a square that fits an array, the next one is not.
     assertTrue((long) ShampooErrorTable.MAX_ORDER * ShampooErrorTable.MAX_ORDER
         <= Integer.MAX_VALUE - 8);
