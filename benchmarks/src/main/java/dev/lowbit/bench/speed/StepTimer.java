@@ -78,11 +78,15 @@ public final class StepTimer {
       }
       times[count++] = t;
     }
-    long[] sorted = Arrays.copyOf(times, count);
+    return median(Arrays.copyOf(times, count));
+  }
+
+  /** The median of at least one time (the mean of the middle two for an even count). */
+  static double median(long[] times) {
+    long[] sorted = times.clone();
     Arrays.sort(sorted);
-    return count % 2 == 1
-        ? sorted[count / 2]
-        : (sorted[count / 2 - 1] + sorted[count / 2]) / 2.0;
+    int n = sorted.length;
+    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0;
   }
 
   /**
