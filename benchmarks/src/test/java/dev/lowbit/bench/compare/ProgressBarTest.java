@@ -3,7 +3,9 @@ package dev.lowbit.bench.compare;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.BufferedWriter;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.Optional;
@@ -69,5 +71,27 @@ class ProgressBarTest {
         System.setProperty(ProgressBar.MODE_PROPERTY, before);
       }
     }
+  }
+
+  /**
+   * Redraws are held back for 100 ms, except the last step's; each draw is flushed (a bar on a
+   * buffered stderr would otherwise appear only at the end).
+   */
+  @Test
+  void aStepWithin100MillisecondsOfTheLastDrawIsHeldBackUnlessItIsTheLast() {
+    StringWriter out = new StringWriter();
+    ProgressBar bar =
+        new ProgressBar(new PrintWriter(new BufferedWriter(out)), true, "x", 4);
+    long start = System.nanoTime();
+    bar.step(1, "a");
+    String first = out.toString();
+    bar.step(2, "b");
+    String second = out.toString();
+    bar.step(4, "c");
+    long elapsed = System.nanoTime() - start;
+    assumeTrue(elapsed < 100_000_000L, "the three steps took " + elapsed + " ns");
+    assertEquals("\rx [" + "#".repeat(7) + ".".repeat(23) + "]  25% a   ", first);
+    assertEquals(first, second, "step 2 came within 100 ms: held back");
+    assertEquals(first + "\rx [" + "#".repeat(30) + "] 100% c   ", out.toString());
   }
 }
