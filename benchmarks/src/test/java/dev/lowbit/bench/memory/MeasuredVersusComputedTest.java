@@ -62,4 +62,27 @@ class MeasuredVersusComputedTest {
     }
     assertTrue(report.toTable().contains("computed only"));
   }
+
+  /**
+   * Shampoo's preconditioners live on the heap, so a model whose preconditioners take more than
+   * half the free heap is computed only, not allocated until OutOfMemoryError. Here they take
+   * 1.5 times the maximum heap (1200 x 1200 weights, one block per side), so no free heap fits.
+   */
+  @Test
+  void shampooWhosePreconditionersExceedTheHeapIsNotMeasured() {
+    long max = Runtime.getRuntime().maxMemory();
+    long perTensor = 2 * 2 * 4L * 1200 * 1200; // two sides, statistic and root, float32
+    int count = (int) (1.5 * max / perTensor) + 1;
+    List<TensorShape> tensors = new java.util.ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      tensors.add(new TensorShape("w" + i, new long[] {1200, 1200}));
+    }
+    ModelShapes model = new ModelShapes("wide", "test", tensors);
+    ShampooLayout shampoo32 = ShampooLayout.presets().getFirst();
+    assertEquals("shampoo32", shampoo32.name());
+    long preconditioners = shampoo32.bytes(model) - shampoo32.base().bytes(model);
+    assertEquals(count * perTensor, preconditioners);
+    assertTrue(preconditioners > 1.5 * max);
+    assertTrue(new CoreStateMeasurer().measure("shampoo32", model).isEmpty());
+  }
 }
