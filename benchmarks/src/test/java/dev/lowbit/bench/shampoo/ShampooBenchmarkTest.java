@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonArray;
@@ -89,6 +90,8 @@ class ShampooBenchmarkTest {
     } finally {
       w.tearDown();
     }
+    // The trial's tear-down frees the state.
+    assertThrows(IllegalStateException.class, () -> w.opt.stepCount("w"));
   }
 
   /**
