@@ -1,8 +1,6 @@
 package dev.lowbit.bench.shampoo;
 
 import com.google.gson.GsonBuilder;
-import dev.lowbit.optim.Optimizer;
-import dev.lowbit.optim.Optimizers;
 import dev.lowbit.optim.shampoo.InverseRootErrors;
 import dev.lowbit.quant.CodeBook;
 import java.io.PrintWriter;
@@ -11,7 +9,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -41,13 +38,6 @@ public final class ShampooErrorTable {
 
   /** Shampoo's default epsilon, used for every root. */
   public static final double EPSILON = 1e-6;
-
-  private static final int IN = 64;
-  private static final int OUT = 10;
-  private static final int BATCH = 64;
-  private static final int STEPS = 200;
-  private static final double BETA = 0.95;
-  private static final int STATISTICS_INTERVAL = 5;
 
   private ShampooErrorTable() {}
 
@@ -96,7 +86,7 @@ public final class ShampooErrorTable {
       Future<List<Entry>> synthetic =
           worker.submit(
               () -> rows("synthetic", InverseRootErrors.syntheticSpd(order, order), order));
-      List<Entry> real = rows("real", trainingStatistic(order), order);
+      List<Entry> real = rows("real", TrainingStatistic.of(order), order);
       List<Entry> entries = new ArrayList<>(synthetic.get());
       entries.addAll(real);
       return List.copyOf(entries);
@@ -213,110 +203,5 @@ public final class ShampooErrorTable {
     int status = run(out, json);
     out.flush();
     System.exit(status);
-  }
-
-  /** The accumulated left statistic of a {@code hidden}-wide layer during a short training run. */
-  static double[] trainingStatistic(int hidden) {
-    Random random = new Random(42);
-    float[] t1 = gaussian(hidden * IN, 1.5 / Math.sqrt(IN), random);
-    float[] t2 = gaussian(OUT * hidden, 1.0 / Math.sqrt(hidden), random);
-    float[] w1 = gaussian(hidden * IN, 1.0 / Math.sqrt(IN), random);
-    float[] w2 = gaussian(OUT * hidden, 1.0 / Math.sqrt(hidden), random);
-    double[] l = new double[hidden * hidden];
-    for (int i = 0; i < hidden; i++) {
-      l[i * hidden + i] = EPSILON;
-    }
-    try (Optimizer adam = Optimizers.adamW32().learningRate(1e-3f).threads(1).build()) {
-      adam.register("fc1.weight", new long[] {hidden, IN}, w1);
-      adam.register("fc2.weight", new long[] {OUT, hidden}, w2);
-      float[] x = new float[BATCH * IN];
-      float[] h = new float[BATCH * hidden];
-      float[] teacherH = new float[BATCH * hidden];
-      for (int step = 0; step < STEPS; step++) {
-        for (int i = 0; i < x.length; i++) {
-          x[i] = (float) random.nextGaussian();
-        }
-        float[] target = forward(x, t1, t2, teacherH, hidden);
-        float[] y = forward(x, w1, w2, h, hidden);
-        float[] g1 = new float[hidden * IN];
-        float[] g2 = new float[OUT * hidden];
-        backward(x, h, y, target, w2, g1, g2, hidden);
-        if ((step + 1) % STATISTICS_INTERVAL == 0) {
-          accumulate(l, g1, hidden);
-        }
-        adam.step("fc1.weight", g1);
-        adam.step("fc2.weight", g2);
-      }
-    }
-    return l;
-  }
-
-  private static float[] gaussian(int n, double std, Random random) {
-    float[] f = new float[n];
-    for (int i = 0; i < n; i++) {
-      f[i] = (float) (std * random.nextGaussian());
-    }
-    return f;
-  }
-
-  /** {@code y = W2 tanh(W1 x)} for a batch; fills {@code h} with the hidden activations. */
-  private static float[] forward(float[] x, float[] w1, float[] w2, float[] h, int hidden) {
-    float[] y = new float[BATCH * OUT];
-    for (int b = 0; b < BATCH; b++) {
-      for (int j = 0; j < hidden; j++) {
-        double a = 0;
-        for (int k = 0; k < IN; k++) {
-          a += w1[j * IN + k] * x[b * IN + k];
-        }
-        h[b * hidden + j] = (float) Math.tanh(a);
-      }
-      for (int o = 0; o < OUT; o++) {
-        double a = 0;
-        for (int j = 0; j < hidden; j++) {
-          a += w2[o * hidden + j] * h[b * hidden + j];
-        }
-        y[b * OUT + o] = (float) a;
-      }
-    }
-    return y;
-  }
-
-  /** Gradients of the mean squared error {@code ||y - target||^2 / (2 batch)}. */
-  private static void backward(
-      float[] x, float[] h, float[] y, float[] target, float[] w2, float[] g1, float[] g2,
-      int hidden) {
-    double[] dh = new double[hidden];
-    for (int b = 0; b < BATCH; b++) {
-      java.util.Arrays.fill(dh, 0);
-      for (int o = 0; o < OUT; o++) {
-        double e = (y[b * OUT + o] - target[b * OUT + o]) / BATCH;
-        for (int j = 0; j < hidden; j++) {
-          g2[o * hidden + j] += (float) (e * h[b * hidden + j]);
-          dh[j] += e * w2[o * hidden + j];
-        }
-      }
-      for (int j = 0; j < hidden; j++) {
-        double hv = h[b * hidden + j];
-        double da = dh[j] * (1 - hv * hv);
-        for (int k = 0; k < IN; k++) {
-          g1[j * IN + k] += (float) (da * x[b * IN + k]);
-        }
-      }
-    }
-  }
-
-  /** {@code L = beta L + (1 - beta) G G^T} for G of shape (n, IN), using symmetry. */
-  private static void accumulate(double[] l, float[] g, int n) {
-    for (int i = 0; i < n; i++) {
-      for (int j = 0; j <= i; j++) {
-        double dot = 0;
-        for (int k = 0; k < IN; k++) {
-          dot += (double) g[i * IN + k] * g[j * IN + k];
-        }
-        double v = BETA * l[i * n + j] + (1 - BETA) * dot;
-        l[i * n + j] = v;
-        l[j * n + i] = v;
-      }
-    }
   }
 }
