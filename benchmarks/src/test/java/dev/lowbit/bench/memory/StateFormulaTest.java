@@ -1,6 +1,7 @@
 package dev.lowbit.bench.memory;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import java.util.List;
 import java.util.Map;
@@ -8,7 +9,10 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
-/** The formulas against hand-computed figures (docs/algorithms.md section 3). */
+/**
+ * The formulas against hand-computed figures (docs/algorithms.md section 3), and the values they
+ * take: tensor shapes and moment layouts.
+ */
 class StateFormulaTest {
 
   private static final Map<String, OptimizerLayout> PRESETS =
@@ -102,5 +106,35 @@ class StateFormulaTest {
     long side64 = 2 * (4 * 64 + 64 * 64 / 2 + 4 * (64 * 64 / 64));
     assertEquals(8 * 4096 + 2 * side64, shampoo("shampoo4bit", 64, 64));
     assertEquals(8 * 63 * 63 + 2 * 8 * 63 * 63, shampoo("shampoo4bit", 63, 63));
+  }
+
+  /**
+   * A tensor shape is a value: equal name and sizes make equal shapes (the sizes compared by
+   * content, not as the same array), and it prints as {@code name 3x4}.
+   */
+  @Test
+  void tensorShapesCompareBySizesAndPrintAsTheShapeFileWritesThem() {
+    TensorShape a = new TensorShape("w", new long[] {3, 4});
+    TensorShape b = new TensorShape("w", new long[] {3, 4});
+    assertEquals(a, b);
+    assertEquals(a.hashCode(), b.hashCode());
+    assertNotEquals(a, new TensorShape("w", new long[] {4, 3}));
+    assertNotEquals(a, new TensorShape("v", new long[] {3, 4}));
+    assertNotEquals(a, "w 3x4");
+    // Not required of a hash, but these two differ only in their sizes, which a useful hash mixes in.
+    assertNotEquals(a.hashCode(), new TensorShape("w", new long[] {4, 3}).hashCode());
+    assertEquals("w 3x4", a.toString());
+    assertEquals("bias 768", new TensorShape("bias", new long[] {768}).toString());
+  }
+
+  /**
+   * Each moment layout names its format in docs/benchmarks.md's notation (B256: blocks of 256).
+   */
+  @Test
+  void momentLayoutsNameTheirFormat() {
+    assertEquals("float32", MomentLayout.FLOAT32.toString());
+    assertEquals("8-bit B256", MomentLayout.blockwise(8, 256).toString());
+    assertEquals("4-bit rank-1", new MomentLayout(MomentLayout.Kind.RANK1, 4, 0).toString());
+    assertEquals("factorized", new MomentLayout(MomentLayout.Kind.FACTORIZED, 32, 0).toString());
   }
 }
