@@ -274,7 +274,8 @@ public final class CompareCommand implements Callable<Integer> {
           "--first-seed must be at least 1 and leave room for --seeds, got " + firstSeed);
     }
     if (engineThreads < 1) {
-      throw new IllegalArgumentException("--engine-threads must be at least 1, got " + engineThreads);
+      throw new IllegalArgumentException(
+          "--engine-threads must be at least 1, got " + engineThreads);
     }
     if (trainLimit < 0 || testLimit < 0) {
       throw new IllegalArgumentException("--train-limit and --test-limit must not be negative");

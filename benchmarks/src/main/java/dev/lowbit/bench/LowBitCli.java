@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
     name = "lowbit",
     mixinStandardHelpOptions = true,
     version = "lowbit 0.1.0",
-    description = "Memory-efficient 8- and 4-bit optimizers: compare them, measure their memory and speed.",
+    description =
+        "Memory-efficient 8- and 4-bit optimizers: compare them, measure their memory and speed.",
     subcommands = {
       CompareCommand.class,
       MemoryCommand.class,

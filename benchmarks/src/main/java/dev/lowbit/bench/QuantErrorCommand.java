@@ -42,7 +42,8 @@ public final class QuantErrorCommand implements Callable<Integer> {
       names = "--shapes",
       split = ",",
       defaultValue = "1024x1024,4096x1024,65537",
-      description = "Tensor shapes, sizes joined by 'x', separated by commas (default: ${DEFAULT-VALUE}).")
+      description =
+          "Tensor shapes, sizes joined by 'x', separated by commas (default: ${DEFAULT-VALUE}).")
   List<String> shapes;
 
   @Option(
@@ -51,15 +52,19 @@ public final class QuantErrorCommand implements Callable<Integer> {
       description = "Gradient steps accumulated into the moments (default: ${DEFAULT-VALUE}).")
   int steps;
 
-  @Option(names = "--seed", defaultValue = "1", description = "Random seed (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seed",
+      defaultValue = "1",
+      description = "Random seed (default: ${DEFAULT-VALUE}).")
   long seed;
 
   @Option(
       names = "--shampoo",
       description =
-          "Print the Shampoo preconditioner table instead: normalized error of A^(-1/4) for 4-bit A,"
-              + " 4-bit eigenvectors U, and 4-bit U with Bjorck rectification, on a synthetic and a"
-              + " training-run SPD matrix of order 1200. Exits with 1 if the paper's ordering fails.")
+          "Print the Shampoo preconditioner table instead: normalized error of A^(-1/4) for 4-bit"
+              + " A, 4-bit eigenvectors U, and 4-bit U with Bjorck rectification, on a synthetic"
+              + " and a training-run SPD matrix of order 1200. Exits with 1 if the paper's"
+              + " ordering fails.")
   boolean shampoo;
 
   /** Creates the command; picocli sets its options from the command line. */
@@ -156,7 +161,8 @@ public final class QuantErrorCommand implements Callable<Integer> {
     } catch (NumberFormatException e) {
       throw new ParameterException(
           spec.commandLine(),
-          "--shapes: '" + text + "' is not a shape like 1024x1024 or 65537 (1 or 2 positive sizes)");
+          "--shapes: '" + text
+              + "' is not a shape like 1024x1024 or 65537 (1 or 2 positive sizes)");
     }
   }
 }

@@ -73,7 +73,8 @@ record ParameterBinding(
     if (!direct) {
       return true;
     }
-    return TensorMemory.isCpuFloat32(weight) && TensorMemory.currentAddress(weight) == values.address()
+    return TensorMemory.isCpuFloat32(weight)
+        && TensorMemory.currentAddress(weight) == values.address()
         && weight.size() * Float.BYTES == values.byteSize();
   }
 }

@@ -63,7 +63,8 @@ final class TensorMemory {
   static String whyNotFloating(NDArray array) {
     return array.getDataType().isFloating()
         ? null
-        : "its data type is " + array.getDataType() + "; LowBit updates floating-point tensors only";
+        : "its data type is " + array.getDataType()
+            + "; LowBit updates floating-point tensors only";
   }
 
   /**

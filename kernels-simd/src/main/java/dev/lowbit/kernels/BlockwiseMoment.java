@@ -17,7 +17,8 @@ import java.util.Objects;
  * @param codes the packed codes
  * @param scales one float per block: {@code ceil(length / blockSize)} floats
  */
-public record BlockwiseMoment(CodeBook book, int blockSize, MemorySegment codes, MemorySegment scales)
+public record BlockwiseMoment(
+    CodeBook book, int blockSize, MemorySegment codes, MemorySegment scales)
     implements MomentState {
 
   /**

@@ -94,7 +94,8 @@ final class FactorizedStats {
               long at = b * cols + j;
               float old = Codes.getFloat(f.colStats(), at);
               Codes.setFloat(
-                  f.colStats(), at, beta2 * old + oneMinusBeta2 * (float) (sums[(int) (j - j0)] / rows));
+                  f.colStats(), at,
+                  beta2 * old + oneMinusBeta2 * (float) (sums[(int) (j - j0)] / rows));
             }
             c += j1 - j0;
           }

@@ -158,17 +158,21 @@ public final class Kernels {
     List<String> reasons = new ArrayList<>();
     Optional<Module> vector = ModuleLayer.boot().findModule(VECTOR_MODULE);
     if (vector.isEmpty()) {
-      reasons.add(VECTOR_MODULE + " is not in the boot layer (run with --add-modules " + VECTOR_MODULE + ")");
+      reasons.add(VECTOR_MODULE + " is not in the boot layer (run with --add-modules "
+          + VECTOR_MODULE + ")");
       return new SimdAttempt(null, reasons);
     }
     if (!Kernels.class.getModule().canRead(vector.get())) {
-      reasons.add("module " + Kernels.class.getModule().getName() + " cannot read " + VECTOR_MODULE);
+      reasons.add(
+          "module " + Kernels.class.getModule().getName() + " cannot read " + VECTOR_MODULE);
       return new SimdAttempt(null, reasons);
     }
     int bits;
     try {
       // Reflection, so that this class loads without the incubator module.
-      Class<?> shape = Class.forName("jdk.incubator.vector.VectorShape", true, ClassLoader.getPlatformClassLoader());
+      Class<?> shape =
+          Class.forName(
+              "jdk.incubator.vector.VectorShape", true, ClassLoader.getPlatformClassLoader());
       Object preferred = shape.getMethod("preferredShape").invoke(null);
       bits = (Integer) shape.getMethod("vectorBitSize").invoke(preferred);
     } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {

@@ -112,7 +112,8 @@ sealed interface MomentChunks {
       long col = start % cols;
       for (int k = 0; k < n; k++) {
         float scale =
-            Math.min(Codes.getFloat(state.rowScales(), row), Codes.getFloat(state.colScales(), col));
+            Math.min(
+                Codes.getFloat(state.rowScales(), row), Codes.getFloat(state.colScales(), col));
         dst[k] = book.decode(Codes.read(state.codes(), book.bits(), start + k), scale);
         if (++col == cols) {
           col = 0;
@@ -129,7 +130,8 @@ sealed interface MomentChunks {
       int col = (int) (start % cols);
       for (int k = 0; k < n; k++) {
         float scale = Math.min(newRowScales[row], newColScales[col]);
-        Codes.write(state.codes(), book.bits(), start + k, ScalarKernels.encode(book, src[k], scale));
+        Codes.write(
+            state.codes(), book.bits(), start + k, ScalarKernels.encode(book, src[k], scale));
         if (++col == cols) {
           col = 0;
           row++;

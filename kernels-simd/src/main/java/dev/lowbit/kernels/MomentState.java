@@ -12,8 +12,9 @@ package dev.lowbit.kernels;
  *   <li>scales and statistics: one float32 each.
  * </ul>
  *
- * <p>With 4-bit codes and an odd length, the unused high nibble of the last byte is padding: kernels
- * write it as 0 (as quant-blockwise's quantizers do), so equal codes always mean equal bytes.
+ * <p>With 4-bit codes and an odd length, the unused high nibble of the last byte is padding:
+ * kernels write it as 0 (as quant-blockwise's quantizers do), so equal codes always mean equal
+ * bytes.
  */
 public sealed interface MomentState
     permits Fp32Moment, BlockwiseMoment, Rank1Moment, FactorizedMoment {}

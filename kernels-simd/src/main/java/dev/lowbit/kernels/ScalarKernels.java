@@ -92,7 +92,8 @@ public final class ScalarKernels implements OptimizerKernels {
         vChunks = new MomentChunks.Rank1(r, newScales.rows(), newScales.cols());
       }
       case FactorizedMoment f ->
-          vChunks = new MomentChunks.Factorized(f, FactorizedStats.update(s, param, grad, f, threads));
+          vChunks =
+              new MomentChunks.Factorized(f, FactorizedStats.update(s, param, grad, f, threads));
       default -> vChunks = MomentChunks.of(v, "v");
     }
     boolean factorized = v instanceof FactorizedMoment;
@@ -168,7 +169,9 @@ public final class ScalarKernels implements OptimizerKernels {
     }
   }
 
-  /** The SGD update of one chunk: {@code bs} holds the old buffer (unless first step), then the new. */
+  /**
+   * The SGD update of one chunk: {@code bs} holds the old buffer (unless first step), then the new.
+   */
   private static void sgdChunk(
       SgdScalars s, MemorySegment param, MemorySegment grad, long start, int n, float[] bs) {
     for (int k = 0; k < n; k++) {

@@ -210,7 +210,8 @@ final class SimdCodeBook {
         case REGISTER -> encodeRegister(shape, src, null, scale, off, bound, codes, first, clear);
         case BUCKETS ->
             encodeBuckets(shape, src, null, scale, off, bound, codes, first, index, clear);
-        case SEARCH -> encodeSearch(shape, src, null, scale, off, bound, codes, first, index, clear);
+        case SEARCH ->
+            encodeSearch(shape, src, null, scale, off, bound, codes, first, index, clear);
       }
     }
     for (int k = bound; k < n; k++) {
@@ -242,7 +243,8 @@ final class SimdCodeBook {
       case SEARCH -> encodeSearch(shape, src, scales, 0f, off, bound, codes, first, index, null);
     }
     for (int k = bound; k < n; k++) {
-      Codes.write(codes, bits, first + k, ScalarKernels.encode(book, src[off + k], scales[off + k]));
+      Codes.write(
+          codes, bits, first + k, ScalarKernels.encode(book, src[off + k], scales[off + k]));
     }
   }
 
@@ -269,10 +271,14 @@ final class SimdCodeBook {
           c = c.add(1, q.compare(VectorOperators.GT, midpoints[m]).cast(ints));
         }
       } else {
-        c = c.add(8, lookup16(wide, low, high, c.add(7)).reinterpretAsFloats().compare(VectorOperators.LT, q).cast(ints));
-        c = c.add(4, lookup16(wide, low, high, c.add(3)).reinterpretAsFloats().compare(VectorOperators.LT, q).cast(ints));
-        c = c.add(2, lookup16(wide, low, high, c.add(1)).reinterpretAsFloats().compare(VectorOperators.LT, q).cast(ints));
-        c = c.add(1, lookup16(wide, low, high, c).reinterpretAsFloats().compare(VectorOperators.LT, q).cast(ints));
+        c = c.add(8, lookup16(wide, low, high, c.add(7)).reinterpretAsFloats()
+            .compare(VectorOperators.LT, q).cast(ints));
+        c = c.add(4, lookup16(wide, low, high, c.add(3)).reinterpretAsFloats()
+            .compare(VectorOperators.LT, q).cast(ints));
+        c = c.add(2, lookup16(wide, low, high, c.add(1)).reinterpretAsFloats()
+            .compare(VectorOperators.LT, q).cast(ints));
+        c = c.add(1, lookup16(wide, low, high, c).reinterpretAsFloats()
+            .compare(VectorOperators.LT, q).cast(ints));
       }
       store(shape, c, scales, off, k, codes, first, clear);
     }

@@ -40,7 +40,8 @@ final class SimdCodes {
     int lanes = ints.length();
     if (bits == 8 && lanes == 16) {
       return (IntVector)
-          ByteVector.fromMemorySegment(ByteVector.SPECIES_128, codes, first, ByteOrder.LITTLE_ENDIAN)
+          ByteVector.fromMemorySegment(
+                  ByteVector.SPECIES_128, codes, first, ByteOrder.LITTLE_ENDIAN)
               .convertShape(VectorOperators.ZERO_EXTEND_B2I, ints, 0);
     }
     if (bits == 8 && lanes == 8) {
@@ -67,7 +68,9 @@ final class SimdCodes {
     } else {
       words = IntVector.broadcast(ints, codes.get(SHORT_LE, at) & 0xFFFF);
     }
-    return words.lanewise(VectorOperators.LSHR, iota.lanewise(VectorOperators.LSHL, 2).and(31)).and(0xF);
+    return words
+        .lanewise(VectorOperators.LSHR, iota.lanewise(VectorOperators.LSHL, 2).and(31))
+        .and(0xF);
   }
 
   /**
@@ -91,7 +94,8 @@ final class SimdCodes {
           .intoMemorySegment(codes, first, ByteOrder.LITTLE_ENDIAN);
     } else if (bits == 8) {
       IntVector shifts = IntVector.zero(shape.ints()).addIndex(8);
-      codes.set(INT_LE, first, c.lanewise(VectorOperators.LSHL, shifts).reduceLanes(VectorOperators.OR));
+      codes.set(
+          INT_LE, first, c.lanewise(VectorOperators.LSHL, shifts).reduceLanes(VectorOperators.OR));
     } else if (lanes == 16) {
       // Lane j of the long view holds codes 2j (bits 0..3) and 2j+1 (bits 32..35): fold the
       // second next to the first, then narrow each long to its low byte.

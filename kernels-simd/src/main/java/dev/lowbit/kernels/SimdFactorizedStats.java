@@ -88,7 +88,10 @@ final class SimdFactorizedStats {
     return FactorizedStats.meanRows(f);
   }
 
-  /** {@code out[k]} = the transformed gradient of element {@code start + k} (ScalarKernels.adamGrad). */
+  /**
+   * {@code out[k]} = the transformed gradient of element {@code start + k}
+   * (ScalarKernels.adamGrad).
+   */
   private static void transformed(
       SimdShape shape,
       AdamScalars s,
@@ -112,7 +115,9 @@ final class SimdFactorizedStats {
           .intoArray(out, k);
     }
     for (; k < n; k++) {
-      out[k] = ScalarKernels.adamGrad(s, Codes.getFloat(grad, start + k), Codes.getFloat(param, start + k));
+      out[k] =
+          ScalarKernels.adamGrad(
+              s, Codes.getFloat(grad, start + k), Codes.getFloat(param, start + k));
     }
   }
 

@@ -172,12 +172,14 @@ public final class SimdKernels implements OptimizerKernels {
       return;
     }
     switch (m) {
-      case Fp32Moment f -> MemorySegment.copy(f.values(), Codes.FLOAT, start * Float.BYTES, t.m, 0, n);
+      case Fp32Moment f ->
+          MemorySegment.copy(f.values(), Codes.FLOAT, start * Float.BYTES, t.m, 0, n);
       case BlockwiseMoment b -> SimdMomentTiles.loadBlockwise(shape, b, start, n, t.m, t.index);
       default -> throw new IllegalStateException("checked by MomentChunks.of");
     }
     switch (v) {
-      case Fp32Moment f -> MemorySegment.copy(f.values(), Codes.FLOAT, start * Float.BYTES, t.v, 0, n);
+      case Fp32Moment f ->
+          MemorySegment.copy(f.values(), Codes.FLOAT, start * Float.BYTES, t.v, 0, n);
       case BlockwiseMoment b -> SimdMomentTiles.loadBlockwise(shape, b, start, n, t.v, t.index);
       case Rank1Moment r ->
           SimdMomentTiles.loadRank1(shape, r, oldRows, oldCols, start, n, t.v, t.scales, t.index);
@@ -185,13 +187,15 @@ public final class SimdKernels implements OptimizerKernels {
     }
     SimdUpdate.adam(shape, s, param, grad, start, n, t.m, t.v, v instanceof FactorizedMoment);
     switch (m) {
-      case Fp32Moment f -> MemorySegment.copy(t.m, 0, f.values(), Codes.FLOAT, start * Float.BYTES, n);
+      case Fp32Moment f ->
+          MemorySegment.copy(t.m, 0, f.values(), Codes.FLOAT, start * Float.BYTES, n);
       case BlockwiseMoment b ->
           SimdMomentTiles.storeBlockwise(shape, b, start, n, t.m, t.index, clear);
       default -> throw new IllegalStateException("checked by MomentChunks.of");
     }
     switch (v) {
-      case Fp32Moment f -> MemorySegment.copy(t.v, 0, f.values(), Codes.FLOAT, start * Float.BYTES, n);
+      case Fp32Moment f ->
+          MemorySegment.copy(t.v, 0, f.values(), Codes.FLOAT, start * Float.BYTES, n);
       case BlockwiseMoment b ->
           SimdMomentTiles.storeBlockwise(shape, b, start, n, t.v, t.index, null);
       case Rank1Moment r ->

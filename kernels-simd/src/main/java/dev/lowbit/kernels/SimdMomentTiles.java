@@ -137,7 +137,8 @@ final class SimdMomentTiles {
 
   /** {@code scales[k] = min(rows[i], cols[j])} for element {@code start + k = i * cols + j}. */
   private static void elementScales(
-      SimdShape shape, long colCount, long start, int n, float[] rows, float[] cols, float[] scales) {
+      SimdShape shape, long colCount, long start, int n, float[] rows, float[] cols,
+      float[] scales) {
     VectorSpecies<Float> floats = shape.floats();
     int row = (int) (start / colCount);
     int col = (int) (start % colCount);
@@ -203,7 +204,8 @@ final class SimdMomentTiles {
       }
       for (; e < k + len; e++) {
         dst[e] =
-            FactorizedStats.value(rowStat, Codes.getFloat(f.colStats(), b * cols + j + (e - k)), mean);
+            FactorizedStats.value(
+                rowStat, Codes.getFloat(f.colStats(), b * cols + j + (e - k)), mean);
       }
       k += len;
     }

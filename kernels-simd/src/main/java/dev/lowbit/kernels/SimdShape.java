@@ -58,7 +58,8 @@ abstract class SimdShape {
     }
     int preferred = FloatVector.SPECIES_PREFERRED.vectorBitSize();
     if (preferred < 128) {
-      throw new UnsupportedOperationException("preferred vector width " + preferred + " < 128 bits");
+      throw new UnsupportedOperationException(
+          "preferred vector width " + preferred + " < 128 bits");
     }
     return Math.min(preferred, 512);
   }

@@ -151,7 +151,8 @@ public final class CheckpointReader implements AutoCloseable {
     String version = metadata.get(CheckpointWriter.VERSION_KEY);
     if (version == null) {
       throw new CheckpointException(
-          file, "metadata '" + CheckpointWriter.VERSION_KEY + "' is missing: not a LowBit checkpoint");
+          file, "metadata '" + CheckpointWriter.VERSION_KEY
+              + "' is missing: not a LowBit checkpoint");
     }
     if (!version.equals(CheckpointWriter.FORMAT_VERSION)) {
       throw new CheckpointException(

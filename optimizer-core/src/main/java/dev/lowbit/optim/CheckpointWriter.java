@@ -169,7 +169,8 @@ public final class CheckpointWriter {
       ch.force(true);
       keepPermissions(absolute, tmp);
       // Renamed while still locked, so that no other writer takes it for abandoned.
-      Files.move(tmp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      Files.move(
+          tmp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       moved = true;
     } finally {
       if (!moved) {

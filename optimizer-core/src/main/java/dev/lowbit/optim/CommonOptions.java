@@ -6,8 +6,8 @@ import java.util.Objects;
  * The options every optimizer shares, validated by {@link OptimizerBuilder}.
  *
  * @param learningRate the learning rate as a function of the tensor's step count
- * @param clipGlobalNorm maximum L2 norm of all gradients of one {@link Optimizer#step(java.util.Map)}
- *     call together; 0 for none
+ * @param clipGlobalNorm maximum L2 norm of all gradients of one
+ *     {@link Optimizer#step(java.util.Map)} call together; 0 for none
  * @param clipTensorNorm maximum L2 norm of each tensor's gradient; 0 for none
  * @param clipValue element-wise clip bound applied after rescaling (DJL's {@code clipGrad}); 0 for
  *     none

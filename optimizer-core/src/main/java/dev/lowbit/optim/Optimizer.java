@@ -884,7 +884,8 @@ public abstract class Optimizer implements AutoCloseable {
       }
       return shape;
     } catch (RuntimeException ex) {
-      throw new CheckpointException(file, "metadata '" + key + "': shape is not a list of integers");
+      throw new CheckpointException(
+          file, "metadata '" + key + "': shape is not a list of integers");
     }
   }
 

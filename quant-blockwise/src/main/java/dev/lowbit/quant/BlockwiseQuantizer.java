@@ -175,7 +175,8 @@ public final class BlockwiseQuantizer {
       Rounding rounding) {
     int bits = book.bits();
     for (long i = start; i < end; i++) {
-      PackedCodes.write(codes, bits, i, encode(book, src.getAtIndex(Checks.FLOAT, i), scale, i, rounding));
+      PackedCodes.write(
+          codes, bits, i, encode(book, src.getAtIndex(Checks.FLOAT, i), scale, i, rounding));
     }
   }
 

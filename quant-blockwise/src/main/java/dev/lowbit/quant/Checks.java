@@ -81,7 +81,9 @@ final class Checks {
     }
   }
 
-  /** Fails if a float among {@code [from, to)} of {@code src} is NaN or infinite, naming the first. */
+  /**
+   * Fails if a float among {@code [from, to)} of {@code src} is NaN or infinite, naming the first.
+   */
   static void finite(String parameter, MemorySegment src, long from, long to) {
     for (long i = from; i < to; i++) {
       float x = src.getAtIndex(FLOAT, i);

@@ -76,7 +76,8 @@ public final class CodeBook {
    * Linear-square, signed, 4 bits: {@code d = linspace(-1, 1, 16)}, {@code d[7] = 0},
    * {@code T = sign(d) * d^2}. Used for 4-bit Shampoo eigenvectors.
    */
-  public static final CodeBook LINEAR_SQUARE_SIGNED_4 = linearSquareSigned("linear-square-signed-4");
+  public static final CodeBook LINEAR_SQUARE_SIGNED_4 =
+      linearSquareSigned("linear-square-signed-4");
 
   /**
    * Linear, signed, 8 bits: {@code linspace(-1, 1, 255)}, which contains an exact 0 (one of the
@@ -109,7 +110,8 @@ public final class CodeBook {
 
   private CodeBook(String name, int bits, float[] values) {
     if (bits != 4 && bits != 8) {
-      throw new IllegalArgumentException("code book " + name + ": bits must be 4 or 8, got " + bits);
+      throw new IllegalArgumentException(
+          "code book " + name + ": bits must be 4 or 8, got " + bits);
     }
     if (values.length < 2 || values.length > (1 << bits)) {
       throw new IllegalArgumentException(
@@ -214,7 +216,8 @@ public final class CodeBook {
   public static CodeBook dynamic(String name, boolean signed, int exponentLevels, int bits) {
     Objects.requireNonNull(name, "name");
     if (bits != 4 && bits != 8) {
-      throw new IllegalArgumentException("code book " + name + ": bits must be 4 or 8, got " + bits);
+      throw new IllegalArgumentException(
+          "code book " + name + ": bits must be 4 or 8, got " + bits);
     }
     int nonSignBits = bits - 1;
     if (exponentLevels < 1 || exponentLevels > nonSignBits) {

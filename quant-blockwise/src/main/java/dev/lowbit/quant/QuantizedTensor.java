@@ -52,7 +52,8 @@ public final class QuantizedTensor {
    * @throws IllegalArgumentException if the shape is invalid or the codes or scales do not fit in
    *     an array
    */
-  public static QuantizedTensor allocate(CodeBook book, Normalization normalization, long... shape) {
+  public static QuantizedTensor allocate(
+      CodeBook book, Normalization normalization, long... shape) {
     Objects.requireNonNull(book, "book");
     long[] dims = Objects.requireNonNull(shape, "shape").clone();
     Normalization effective = Objects.requireNonNull(normalization, "normalization").resolve(dims);
@@ -87,7 +88,8 @@ public final class QuantizedTensor {
     Normalization effective = Objects.requireNonNull(normalization, "normalization").resolve(dims);
     long codeBytes = PackedCodes.byteSize(book.bits(), Shapes.elementCount(dims));
     long scaleBytes =
-        Checks.floatBytes("shape " + Arrays.toString(dims) + ": scales", effective.scaleCount(dims));
+        Checks.floatBytes(
+            "shape " + Arrays.toString(dims) + ": scales", effective.scaleCount(dims));
     return new QuantizedTensor(
         book, effective, dims, arena.allocate(codeBytes, 1), arena.allocate(scaleBytes, 4));
   }
@@ -141,7 +143,8 @@ public final class QuantizedTensor {
     switch (normalization) {
       case Normalization.BlockWise b ->
           BlockwiseQuantizer.quantize(book, b.blockSize(), src, length, codes, scales, rounding);
-      case Normalization.Rank1 r -> Rank1Quantizer.quantize(book, shape, src, codes, scales, rounding);
+      case Normalization.Rank1 r ->
+          Rank1Quantizer.quantize(book, shape, src, codes, scales, rounding);
       case Normalization.PerTensor p ->
           BlockwiseQuantizer.quantizePerTensor(book, src, length, codes, scales, rounding);
     }

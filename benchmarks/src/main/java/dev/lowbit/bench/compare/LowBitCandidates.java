@@ -14,8 +14,9 @@ import java.util.function.DoubleFunction;
 import java.util.function.Supplier;
 
 /**
- * The LowBit optimizers, through the DJL adapter ({@link LowBit}, {@link LowBitOptimizer}), with the presets'
- * defaults (AdamW: weight decay 0.01, betas 0.9 / 0.999, epsilon 1e-8; SGD: momentum 0.9).
+ * The LowBit optimizers, through the DJL adapter ({@link LowBit}, {@link LowBitOptimizer}), with
+ * the presets' defaults (AdamW: weight decay 0.01, betas 0.9 / 0.999, epsilon 1e-8; SGD: momentum
+ * 0.9).
  */
 final class LowBitCandidates {
 

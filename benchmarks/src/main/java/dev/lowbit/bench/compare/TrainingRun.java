@@ -173,7 +173,8 @@ public final class TrainingRun {
               step,
               String.format(
                   Locale.ROOT,
-                  "epoch %d/%d loss %.4f test accuracy %.2f%%", epoch, epochs, loss, 100 * accuracy));
+                  "epoch %d/%d loss %.4f test accuracy %.2f%%",
+                  epoch, epochs, loss, 100 * accuracy));
         }
         if (failure != null) {
           bar.epoch(step, failure);

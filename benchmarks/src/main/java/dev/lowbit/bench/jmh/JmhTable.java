@@ -96,7 +96,8 @@ public final class JmhTable {
 
   static String table(List<Row> rows) {
     StringBuilder out = new StringBuilder();
-    out.append("| benchmark | impl | state | optimizer | size | threads | memory | us/op | ± | ns/element |\n");
+    out.append("| benchmark | impl | state | optimizer | size | threads | memory | us/op | ± |"
+        + " ns/element |\n");
     out.append("|---|---|---|---|---:|---:|---|---:|---:|---:|\n");
     for (Row r : rows) {
       out.append(
@@ -111,12 +112,17 @@ public final class JmhTable {
   }
 
   static String targets(List<Row> rows) {
-    StringBuilder out = new StringBuilder("\n| target (AdamW, 1<<24, heap) | measured | limit | verdict |\n");
+    StringBuilder out =
+        new StringBuilder("\n| target (AdamW, 1<<24, heap) | measured | limit | verdict |\n");
     out.append("|---|---:|---:|---|\n");
-    target(out, rows, "8-bit SIMD / fp32 SIMD, 1 thread", "8BIT", "SIMD", 1, "FP32", "SIMD", 1, 1.0, false);
-    target(out, rows, "8-bit SIMD / fp32 SIMD, 2 threads", "8BIT", "SIMD", 2, "FP32", "SIMD", 2, 0.8, false);
-    target(out, rows, "4-bit SIMD / fp32 SIMD, 1 thread", "4BIT", "SIMD", 1, "FP32", "SIMD", 1, 1.1, false);
-    target(out, rows, "4-bit SIMD / fp32 SIMD, 2 threads", "4BIT", "SIMD", 2, "FP32", "SIMD", 2, 0.9, false);
+    target(out, rows, "8-bit SIMD / fp32 SIMD, 1 thread",
+        "8BIT", "SIMD", 1, "FP32", "SIMD", 1, 1.0, false);
+    target(out, rows, "8-bit SIMD / fp32 SIMD, 2 threads",
+        "8BIT", "SIMD", 2, "FP32", "SIMD", 2, 0.8, false);
+    target(out, rows, "4-bit SIMD / fp32 SIMD, 1 thread",
+        "4BIT", "SIMD", 1, "FP32", "SIMD", 1, 1.1, false);
+    target(out, rows, "4-bit SIMD / fp32 SIMD, 2 threads",
+        "4BIT", "SIMD", 2, "FP32", "SIMD", 2, 0.9, false);
     for (int threads = 1; threads <= 2; threads++) {
       for (String state : List.of("8BIT", "4BIT")) {
         target(out, rows, "SIMD speed-up over scalar, " + state + ", " + threads + " thread(s)",

@@ -77,7 +77,8 @@ public class KernelBenchmark {
     Implementation impl = Implementation.valueOf(implementation);
     kernels =
         impl.kernels()
-            .orElseThrow(() -> new IllegalStateException("the " + impl + " kernels are unavailable here"));
+            .orElseThrow(
+                () -> new IllegalStateException("the " + impl + " kernels are unavailable here"));
     workload =
         KernelWorkload.create(
             KernelWorkload.Optimizer.valueOf(optimizer), StateKind.parse(state), size,
@@ -120,7 +121,8 @@ public class KernelBenchmark {
       return switch (memory) {
         case "HEAP" -> false;
         case "NATIVE" -> true;
-        default -> throw new IllegalArgumentException("memory must be HEAP or NATIVE, got " + memory);
+        default ->
+            throw new IllegalArgumentException("memory must be HEAP or NATIVE, got " + memory);
       };
     }
   }

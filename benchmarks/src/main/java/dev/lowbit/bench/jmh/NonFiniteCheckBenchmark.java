@@ -59,7 +59,8 @@ public class NonFiniteCheckBenchmark {
     Implementation impl = Implementation.valueOf(implementation);
     kernels =
         impl.kernels()
-            .orElseThrow(() -> new IllegalStateException("the " + impl + " kernels are unavailable here"));
+            .orElseThrow(
+                () -> new IllegalStateException("the " + impl + " kernels are unavailable here"));
     workload =
         KernelWorkload.create(
             KernelWorkload.Optimizer.SGDM, StateKind.FP32, size,

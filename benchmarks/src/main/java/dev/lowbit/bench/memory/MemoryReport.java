@@ -115,7 +115,9 @@ public record MemoryReport(long measureLimit, List<ModelMemory> models) {
                     ? "-"
                     : String.format(Locale.ROOT, "%+.3f", r.differencePercent()),
                 r.bytesPerParameter(),
-                fp32 == 0 ? "-" : String.format(Locale.ROOT, "%.2fx", (double) r.computedBytes() / fp32)));
+                fp32 == 0
+                    ? "-"
+                    : String.format(Locale.ROOT, "%.2fx", (double) r.computedBytes() / fp32)));
       }
       out.append('\n');
     }

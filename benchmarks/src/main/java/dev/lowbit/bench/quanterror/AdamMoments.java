@@ -40,7 +40,8 @@ public record AdamMoments(long[] shape, float[] m, float[] v) {
    */
   public static AdamMoments generate(long[] shape, int steps, long seed) {
     if (shape.length < 1 || shape.length > 2) {
-      throw new IllegalArgumentException("shape must have 1 or 2 dimensions, got " + Arrays.toString(shape));
+      throw new IllegalArgumentException(
+          "shape must have 1 or 2 dimensions, got " + Arrays.toString(shape));
     }
     if (steps < 1) {
       throw new IllegalArgumentException("steps must be >= 1, got " + steps);
@@ -49,7 +50,8 @@ public record AdamMoments(long[] shape, float[] m, float[] v) {
     long colsLong = shape.length == 2 ? shape[1] : 1;
     // Divide rather than multiply: rows * cols can overflow a long (3037000500 x 3037000500).
     if (rowsLong < 1 || colsLong < 1 || rowsLong > (Integer.MAX_VALUE - 8) / colsLong) {
-      throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " is empty or too large");
+      throw new IllegalArgumentException(
+          "shape " + Arrays.toString(shape) + " is empty or too large");
     }
     int rows = (int) rowsLong;
     int cols = (int) colsLong;

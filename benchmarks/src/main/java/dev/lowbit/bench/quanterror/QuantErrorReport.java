@@ -55,7 +55,8 @@ public record QuantErrorReport(List<Row> rows) {
     ErrorStats stats = new ErrorStats();
     for (AdamMoments t : tensors) {
       float[] x = scheme.moment().equals("m") ? t.m() : t.v();
-      QuantizedTensor q = QuantizedTensor.allocate(scheme.book(), scheme.normalization(), t.shape());
+      QuantizedTensor q =
+          QuantizedTensor.allocate(scheme.book(), scheme.normalization(), t.shape());
       q.quantize(x);
       stats.add(x, q.dequantize());
     }
@@ -63,8 +64,9 @@ public record QuantErrorReport(List<Row> rows) {
   }
 
   /**
-   * The report as one JSON object:
-   * {@code {"schemes":[{"moment":"m","name":"B256/Dynamic","bits":8,"relL2":..,"maxRel":..,"zeroed":..}, ...]}}.
+   * The report as one JSON object: {@code
+   * {"schemes":[{"moment":"m","name":"B256/Dynamic","bits":8,"relL2":..,"maxRel":..,"zeroed":..},
+   * ...]}}.
    *
    * @return the JSON text
    */

@@ -41,9 +41,11 @@ public record Scheme(String moment, String name, CodeBook book, Normalization no
    */
   public static List<Scheme> secondMoment() {
     return List.of(
-        new Scheme("v", "B2048/Dynamic", CodeBook.DYNAMIC_UNSIGNED_8, Normalization.blockWise(2048)),
+        new Scheme(
+            "v", "B2048/Dynamic", CodeBook.DYNAMIC_UNSIGNED_8, Normalization.blockWise(2048)),
         new Scheme("v", "B256/Dynamic", CodeBook.DYNAMIC_UNSIGNED_8, Normalization.blockWise(256)),
-        new Scheme("v", "B256/Dynamic-0", CodeBook.DYNAMIC0_UNSIGNED_8, Normalization.blockWise(256)),
+        new Scheme(
+            "v", "B256/Dynamic-0", CodeBook.DYNAMIC0_UNSIGNED_8, Normalization.blockWise(256)),
         new Scheme("v", "Rank-1/Linear", CodeBook.LINEAR_4, Normalization.rank1()),
         new Scheme("v", "B128/Linear", CodeBook.LINEAR_4, Normalization.blockWise(128)),
         new Scheme("v", "Rank-1/DE-0", CodeBook.DE0_UNSIGNED_4, Normalization.rank1()),

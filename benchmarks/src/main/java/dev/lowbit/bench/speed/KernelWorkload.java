@@ -84,7 +84,8 @@ public final class KernelWorkload implements AutoCloseable {
       }
       case BIT4_FACTORIZED -> {
         first = blockwise(CodeBook.DE1_SIGNED_4, 128, size);
-        second = new FactorizedMoment(1, rows, cols, floats(new float[rows]), floats(new float[cols]));
+        second =
+            new FactorizedMoment(1, rows, cols, floats(new float[rows]), floats(new float[cols]));
       }
       default -> throw new IllegalArgumentException("state " + state);
     }

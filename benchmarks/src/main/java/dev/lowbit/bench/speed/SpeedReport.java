@@ -67,7 +67,8 @@ public record SpeedReport(
         String.format(
             Locale.ROOT,
             "AdamW step, %,d parameters (heap segments); active kernels: %s%n"
-                + "copy baseline: %.3f ns/float (a float32 AdamW step moves 7 floats per parameter)%n%n",
+                + "copy baseline: %.3f ns/float (a float32 AdamW step moves 7 floats per"
+                + " parameter)%n%n",
             params, activeProvider, copyNsPerFloat));
     out.append(
         String.format(

@@ -110,7 +110,9 @@ final class QuantizedRows {
     return m;
   }
 
-  /** The dequantized matrix in float32, row-major n x n (the same values as {@link #dequantize}). */
+  /**
+   * The dequantized matrix in float32, row-major n x n (the same values as {@link #dequantize}).
+   */
   float[] dequantizeFloats() {
     float[] padded = dequantizePadded();
     float[] m = new float[order * order];
