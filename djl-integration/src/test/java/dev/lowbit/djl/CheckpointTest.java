@@ -149,7 +149,8 @@ class CheckpointTest {
       mlp.train(0);
       reference.train(0);
       long bytes = optimizer.stateBytes();
-      IOException e = assertThrows(IOException.class, () -> optimizer.load(mlp.model(), checkpoint));
+      IOException e =
+          assertThrows(IOException.class, () -> optimizer.load(mlp.model(), checkpoint));
       assertTrue(e.getMessage().contains("fp32.safetensors"), e.getMessage());
       assertEquals(bytes, optimizer.stateBytes());
       mlp.train(1);

@@ -62,7 +62,8 @@ class DjlParityTest {
       }
     }
     System.out.printf("textbook vs DJL: largest difference / 0.5 = %.3g%n", largest);
-    assertTrue(largest > 1e-3, "textbook mode should differ from DJL's Adam, differs by " + largest);
+    assertTrue(
+        largest > 1e-3, "textbook mode should differ from DJL's Adam, differs by " + largest);
   }
 
   @Test

@@ -149,7 +149,8 @@ class GradientAndFailureTest {
       assertEquals(1, optimizer.skippedSteps());
       Map<String, float[]> after = mlp.weights();
       assertArrayEquals(before.get("01Linear_bias"), after.get("01Linear_bias"));
-      assertFalse(java.util.Arrays.equals(before.get("01Linear_weight"), after.get("01Linear_weight")));
+      assertFalse(
+          java.util.Arrays.equals(before.get("01Linear_weight"), after.get("01Linear_weight")));
       assertEquals(0f, maxAbs(mlp.parameter("01Linear_bias").getGradient()));
     }
   }

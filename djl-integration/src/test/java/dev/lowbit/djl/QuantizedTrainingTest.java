@@ -19,9 +19,12 @@ class QuantizedTrainingTest {
 
   @Test
   void eightAndFourBitAdamWReachTheFloat32Loss() {
-    float fp32 = finalLoss(() -> LowBit.adamW32().optLearningRateTracker(Tracker.fixed(3e-3f)).build());
-    float eight = finalLoss(() -> LowBit.adamW8bit().optLearningRateTracker(Tracker.fixed(3e-3f)).build());
-    float four = finalLoss(() -> LowBit.adamW4bit().optLearningRateTracker(Tracker.fixed(3e-3f)).build());
+    float fp32 =
+        finalLoss(() -> LowBit.adamW32().optLearningRateTracker(Tracker.fixed(3e-3f)).build());
+    float eight =
+        finalLoss(() -> LowBit.adamW8bit().optLearningRateTracker(Tracker.fixed(3e-3f)).build());
+    float four =
+        finalLoss(() -> LowBit.adamW4bit().optLearningRateTracker(Tracker.fixed(3e-3f)).build());
     System.out.printf("final loss: fp32 %.6f, 8-bit %.6f (%+.2f%%), 4-bit %.6f (%+.2f%%)%n",
         fp32, eight, 100 * (eight / fp32 - 1), four, 100 * (four / fp32 - 1));
     assertTrue(eight <= 1.02f * fp32, "8-bit loss " + eight + " vs float32 " + fp32);

@@ -42,7 +42,8 @@ class TensorMemoryTest {
       MemorySegment staged = arena.allocate(12 * 4L, 4);
       TensorMemory.copyOut(view, staged);
       assertArrayEquals(
-          new float[] {0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11}, staged.toArray(ValueLayout.JAVA_FLOAT));
+          new float[] {0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11},
+          staged.toArray(ValueLayout.JAVA_FLOAT));
       for (int i = 0; i < 12; i++) {
         staged.setAtIndex(ValueLayout.JAVA_FLOAT, i, 100 + i);
       }

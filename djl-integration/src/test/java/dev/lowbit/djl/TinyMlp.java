@@ -107,7 +107,8 @@ final class TinyMlp implements AutoCloseable {
     for (Pair<String, Parameter> p : block.getParameters()) {
       NDArray array = p.getValue().getArray();
       float[] values = new float[Math.toIntExact(array.size())];
-      float scale = (float) (1.0 / Math.sqrt(array.getShape().get(array.getShape().dimension() - 1)));
+      float scale =
+          (float) (1.0 / Math.sqrt(array.getShape().get(array.getShape().dimension() - 1)));
       for (int i = 0; i < values.length; i++) {
         values[i] = (float) weights.nextGaussian() * scale;
       }

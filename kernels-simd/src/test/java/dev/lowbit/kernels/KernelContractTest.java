@@ -137,7 +137,8 @@ abstract class KernelContractTest {
           float g = (float) (random.nextGaussian() * Math.exp(random.nextGaussian()) * 1e-2);
           grad[i] = g;
           oldM[i] = (float) (random.nextGaussian() * 1e-2);
-          oldV[i] = (float) (Math.pow(random.nextGaussian() * 1e-2, 2) + 1e-12 * random.nextDouble());
+          oldV[i] =
+              (float) (Math.pow(random.nextGaussian() * 1e-2, 2) + 1e-12 * random.nextDouble());
         }
       }
     }
@@ -152,14 +153,15 @@ abstract class KernelContractTest {
 
   /** Runs the kernel on copies bound to heap ({@code arena == null}) or native segments. */
   void runAdam(
-      AdamScalars s, float[] param, float[] grad, TestState m, TestState v, Arena arena, int threads) {
+      AdamScalars s, float[] param, float[] grad, TestState m, TestState v, Arena arena,
+      int threads) {
     runAdam(s, param, grad, m, v, arena, threads, Clear.NONE);
   }
 
   /** {@link #runAdam}, clearing as asked and checking that the cleared floats are zero. */
   void runAdam(
-      AdamScalars s, float[] param, float[] grad, TestState m, TestState v, Arena arena, int threads,
-      Clear clear) {
+      AdamScalars s, float[] param, float[] grad, TestState m, TestState v, Arena arena,
+      int threads, Clear clear) {
     TestState.Bound bm = m.bind(arena);
     TestState.Bound bv = v.bind(arena);
     MemorySegment p = floats(arena, param);
@@ -214,7 +216,8 @@ abstract class KernelContractTest {
         throw new AssertionError("not cleared at " + i);
       }
     }
-    assertEquals(7f, clear.getAtIndex(ValueLayout.JAVA_FLOAT, n), "sentinel after the cleared floats");
+    assertEquals(
+        7f, clear.getAtIndex(ValueLayout.JAVA_FLOAT, n), "sentinel after the cleared floats");
   }
 
   static MemorySegment floats(Arena arena, float[] values) {
@@ -226,7 +229,8 @@ abstract class KernelContractTest {
     return s;
   }
 
-  void checkAdam(Shape shape, TestState.Spec mSpec, TestState.Spec vSpec, int threads, boolean nat) {
+  void checkAdam(
+      Shape shape, TestState.Spec mSpec, TestState.Spec vSpec, int threads, boolean nat) {
     checkAdam(shape, mSpec, vSpec, threads, nat, Clear.NONE);
   }
 
@@ -250,7 +254,8 @@ abstract class KernelContractTest {
         runAdam(s, p, d.grad, m, v, nat ? arena : null, threads, clear);
       }
       String where =
-          shape + " m=" + mSpec + " v=" + vSpec + " threads=" + threads + " clear=" + clear + " " + s;
+          shape + " m=" + mSpec + " v=" + vSpec + " threads=" + threads + " clear=" + clear
+              + " " + s;
       assertArrayEquals(pExpected, p, "parameters, " + where);
       assertNull(m.describeDifference(mExpected), "m, " + where);
       assertNull(v.describeDifference(vExpected), "v, " + where);
@@ -405,7 +410,8 @@ abstract class KernelContractTest {
     Data d = new Data(shape.length(), 12);
     AdamScalars s = ADAM_SCALARS.get(0);
     for (TestState.Spec vSpec :
-        List.of(TestState.Spec.rank1(CodeBook.LINEAR_4), TestState.Spec.blockwise(CodeBook.LINEAR_4, 32))) {
+        List.of(TestState.Spec.rank1(CodeBook.LINEAR_4),
+            TestState.Spec.blockwise(CodeBook.LINEAR_4, 32))) {
       TestState m = TestState.of(M_SPECS.get(3), 1, shape.rows(), shape.cols(), d.oldM);
       TestState v = TestState.of(vSpec, 1, shape.rows(), shape.cols(), d.oldV);
       TestState mExpected = m.copy();
@@ -511,11 +517,13 @@ abstract class KernelContractTest {
     for (float f : x) {
       plain += (double) f * f;
     }
-    assertEquals(plain, expected, 1e-12 * Math.max(1, plain), "the order is still a sum of squares");
+    assertEquals(
+        plain, expected, 1e-12 * Math.max(1, plain), "the order is still a sum of squares");
     try (Arena arena = Arena.ofShared()) {
       MemorySegment nativeX = floats(arena, x);
       for (int threads = 1; threads <= 3; threads++) {
-        assertEquals(expected, kernels().sumOfSquares(MemorySegment.ofArray(x), length, threads), 0.0);
+        assertEquals(
+            expected, kernels().sumOfSquares(MemorySegment.ofArray(x), length, threads), 0.0);
         assertEquals(expected, kernels().sumOfSquares(nativeX, length, threads), 0.0);
       }
     }
@@ -544,7 +552,9 @@ abstract class KernelContractTest {
     float[] x = d.param;
     try (Arena confined = Arena.ofConfined()) {
       assertEquals(
-          ReferenceSteps.sumOfSquares(x), kernels().sumOfSquares(floats(confined, x), x.length, 2), 0.0);
+          ReferenceSteps.sumOfSquares(x),
+          kernels().sumOfSquares(floats(confined, x), x.length, 2),
+          0.0);
     }
   }
 

@@ -70,7 +70,8 @@ class KernelPoolTest {
   @Test
   void theCallersInterruptStatusIsKept() {
     KernelPool.split(1000, 10, 3, (from, to) -> sleep());
-    assertFalse(Thread.currentThread().isInterrupted(), "a parallel call must not interrupt the caller");
+    assertFalse(
+        Thread.currentThread().isInterrupted(), "a parallel call must not interrupt the caller");
     AtomicLong count = new AtomicLong();
     Thread.currentThread().interrupt();
     try {

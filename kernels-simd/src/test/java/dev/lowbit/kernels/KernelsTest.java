@@ -30,7 +30,8 @@ class KernelsTest {
         }
 
         @Override
-        public double sumOfSquares(java.lang.foreign.MemorySegment values, long length, int threads) {
+        public double sumOfSquares(
+            java.lang.foreign.MemorySegment values, long length, int threads) {
           throw new UnsupportedOperationException();
         }
 
@@ -51,7 +52,8 @@ class KernelsTest {
         }
       };
 
-  private static final Kernels.SimdAttempt AVAILABLE = new Kernels.SimdAttempt(FAKE_SIMD, List.of());
+  private static final Kernels.SimdAttempt AVAILABLE =
+      new Kernels.SimdAttempt(FAKE_SIMD, List.of());
   private static final Kernels.SimdAttempt MISSING =
       new Kernels.SimdAttempt(
           null, List.of("jdk.incubator.vector is not in the boot layer", "second reason"));
@@ -73,7 +75,9 @@ class KernelsTest {
     }
   }
 
-  /** -Ddev.lowbit.kernels.threads: a positive integer (spaces trimmed) wins; anything else is named. */
+  /**
+   * -Ddev.lowbit.kernels.threads: a positive integer (spaces trimmed) wins; anything else is named.
+   */
   @Test
   void theThreadsPropertyIsAPositiveInteger() {
     String saved = System.getProperty(Kernels.THREADS_PROPERTY);
@@ -86,9 +90,12 @@ class KernelsTest {
       assertEquals(1, Kernels.defaultThreads());
       for (String bad : new String[] {"0", "-2", "two", ""}) {
         System.setProperty(Kernels.THREADS_PROPERTY, bad);
-        IllegalStateException e = assertThrows(IllegalStateException.class, Kernels::defaultThreads);
-        assertTrue(e.getMessage().contains("-Ddev.lowbit.kernels.threads must be a positive integer, got '"
-            + bad + "'"), e.getMessage());
+        IllegalStateException e =
+            assertThrows(IllegalStateException.class, Kernels::defaultThreads);
+        assertTrue(
+            e.getMessage().contains(
+                "-Ddev.lowbit.kernels.threads must be a positive integer, got '" + bad + "'"),
+            e.getMessage());
       }
     } finally {
       if (saved == null) {
@@ -115,7 +122,8 @@ class KernelsTest {
     assertSame(Kernels.scalar(), choice.kernels());
     assertEquals(3, log.lines.size(), log.lines.toString());
     assertTrue(log.lines.get(0).startsWith("WARNING") && log.lines.get(0).contains("boot layer"));
-    assertTrue(log.lines.get(1).startsWith("WARNING") && log.lines.get(1).contains("second reason"));
+    assertTrue(
+        log.lines.get(1).startsWith("WARNING") && log.lines.get(1).contains("second reason"));
     assertTrue(log.lines.get(2).startsWith("INFO kernels: scalar"));
   }
 

@@ -93,7 +93,8 @@ class MatrixMultiplyTest {
     assertThrows(IllegalArgumentException.class, () -> MatrixMultiply.multiply(a, b, c, 2, 4, 2));
     assertThrows(IllegalArgumentException.class, () -> MatrixMultiply.multiply(a, b, c, 2, 3, 3));
     assertThrows(IllegalArgumentException.class, () -> MatrixMultiply.multiply(a, b, a, 2, 3, 2));
-    assertThrows(IllegalArgumentException.class, () -> MatrixMultiply.multiply(null, b, c, 2, 3, 2));
+    assertThrows(
+        IllegalArgumentException.class, () -> MatrixMultiply.multiply(null, b, c, 2, 3, 2));
     assertThrows(
         IllegalArgumentException.class, () -> MatrixKernels.multiply(a, b, c, 2, 3, 2, 0));
   }
@@ -105,16 +106,20 @@ class MatrixMultiplyTest {
   @Test
   void eachShortArrayIsNamedAloneAndEmptyProductsAreAllowed() {
     // n = 2, k = 3, m = 2: a needs 6, b needs 6, c needs 4.
-    assertTooShort("a has 5 floats", () -> MatrixMultiply.multiply(new float[5], new float[6], new float[4], 2, 3, 2));
-    assertTooShort("b has 5 floats", () -> MatrixMultiply.multiply(new float[6], new float[5], new float[4], 2, 3, 2));
-    assertTooShort("c has 3 floats", () -> MatrixMultiply.multiply(new float[6], new float[6], new float[3], 2, 3, 2));
+    assertTooShort("a has 5 floats",
+        () -> MatrixMultiply.multiply(new float[5], new float[6], new float[4], 2, 3, 2));
+    assertTooShort("b has 5 floats",
+        () -> MatrixMultiply.multiply(new float[6], new float[5], new float[4], 2, 3, 2));
+    assertTooShort("c has 3 floats",
+        () -> MatrixMultiply.multiply(new float[6], new float[6], new float[3], 2, 3, 2));
     float[] untouched = {7f};
     MatrixMultiply.multiply(new float[0], new float[6], untouched, 0, 3, 2);
     MatrixMultiply.multiply(new float[6], new float[0], untouched, 2, 3, 0);
     assertEquals(7f, untouched[0]);
   }
 
-  private static void assertTooShort(String fragment, org.junit.jupiter.api.function.Executable call) {
+  private static void assertTooShort(
+      String fragment, org.junit.jupiter.api.function.Executable call) {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
     assertTrue(e.getMessage().startsWith(fragment), e.getMessage());
   }

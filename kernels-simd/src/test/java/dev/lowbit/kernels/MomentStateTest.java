@@ -22,7 +22,8 @@ class MomentStateTest {
   @ParameterizedTest
   @ValueSource(ints = {-64, 0, 1, 16, 31, 48, 96, 100, 8192, 1 << 30})
   void aBlockSizeThatIsNotAPowerOfTwoFrom32To4096IsRefused(int blockSize) {
-    assertMessage("blockSize", () -> new BlockwiseMoment(CodeBook.LINEAR_4, blockSize, BYTES, FLOATS));
+    assertMessage("blockSize", () ->
+        new BlockwiseMoment(CodeBook.LINEAR_4, blockSize, BYTES, FLOATS));
   }
 
   @ParameterizedTest

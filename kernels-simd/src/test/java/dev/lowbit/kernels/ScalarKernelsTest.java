@@ -35,7 +35,8 @@ class ScalarKernelsTest extends KernelContractTest {
       kernels()
           .adam(
               adamW(t, lr, wd), MemorySegment.ofArray(p), MemorySegment.ofArray(d.grad), n,
-              new Fp32Moment(MemorySegment.ofArray(m)), new Fp32Moment(MemorySegment.ofArray(v)), 1);
+              new Fp32Moment(MemorySegment.ofArray(m)), new Fp32Moment(MemorySegment.ofArray(v)),
+              1);
       for (int i = 0; i < n; i++) {
         double g = d.grad[i];
         md[i] = 0.9 * md[i] + 0.1 * g;
@@ -57,7 +58,8 @@ class ScalarKernelsTest extends KernelContractTest {
   @Test
   void chunksAreCeilOfTheLengthOverTheChunkSize() {
     assertEquals(4096, SquareSums.CHUNK);
-    long[][] cases = {{0, 0}, {1, 1}, {4094, 1}, {4095, 1}, {4096, 1}, {4097, 2}, {8191, 2}, {8192, 2}};
+    long[][] cases = {
+        {0, 0}, {1, 1}, {4094, 1}, {4095, 1}, {4096, 1}, {4097, 2}, {8191, 2}, {8192, 2}};
     for (long[] c : cases) {
       assertEquals(c[1], ScalarKernels.chunkCount(c[0]), "length " + c[0]);
     }

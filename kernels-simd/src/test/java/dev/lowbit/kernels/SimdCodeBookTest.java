@@ -108,7 +108,8 @@ class SimdCodeBookTest {
       int actual = Codes.read(segment, book.bits(), i);
       if (expected != actual) {
         assertEquals(
-            expected, actual, book.name() + " (" + coder.method() + ", " + path + "): code of " + inputs[i]);
+            expected, actual,
+            book.name() + " (" + coder.method() + ", " + path + "): code of " + inputs[i]);
       }
     }
   }
@@ -130,7 +131,8 @@ class SimdCodeBookTest {
     coder.decode(shape, segment, 0, n, scale, out, 3, new int[n]);
     for (int i = 0; i < n; i++) {
       float expected = book.decode(Codes.read(segment, book.bits(), i), scale);
-      assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(out[i + 3]), "element " + i);
+      assertEquals(
+          Float.floatToRawIntBits(expected), Float.floatToRawIntBits(out[i + 3]), "element " + i);
     }
   }
 

@@ -127,8 +127,8 @@ class SimdKernelsEqualityTest {
   @MethodSource("adamCases")
   void adamWritesTheReferenceBytes(
       int bits, Spec m, Spec v, int length, int scalars, boolean nativeMemory, int threads) {
-    runAdam(new SimdKernels(bits), m, v, length, ADAM.get(scalars), Fill.RANDOM, nativeMemory, threads,
-        null);
+    runAdam(new SimdKernels(bits), m, v, length, ADAM.get(scalars), Fill.RANDOM, nativeMemory,
+        threads, null);
   }
 
   static Stream<Arguments> clearCases() {
@@ -247,8 +247,8 @@ class SimdKernelsEqualityTest {
         Arguments.of(Spec.fp32(), Spec.fp32(), true, 0),
         Arguments.of(Spec.blockwise(CodeBook.DYNAMIC_UNSIGNED_8, 256),
             Spec.blockwise(CodeBook.DYNAMIC_SIGNED_8, 256), false, 1),
-        Arguments.of(Spec.rank1(CodeBook.LINEAR_4), Spec.blockwise(CodeBook.DE1_SIGNED_4, 128), true,
-            2),
+        Arguments.of(Spec.rank1(CodeBook.LINEAR_4), Spec.blockwise(CodeBook.DE1_SIGNED_4, 128),
+            true, 2),
         Arguments.of(Spec.factorized(), Spec.blockwise(CodeBook.DE_SIGNED_4, 128), false, 0));
   }
 
@@ -328,7 +328,8 @@ class SimdKernelsEqualityTest {
       }
       assertEquals(-1, simd.firstNonFinite(seg, length));
       if (length > 0) {
-        for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+        for (float bad :
+            new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
           int at = random.nextInt(length);
           float keep = x[at];
           x[at] = bad;

@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
 
-/** Width selection: the preferred width by default, 128/256/512 on request, anything else refused. */
+/**
+ * Width selection: the preferred width by default, 128/256/512 on request, anything else refused.
+ */
 class SimdShapeTest {
 
   @Test

@@ -109,7 +109,8 @@ final class SimdTestCase {
    * @param boundaryBook the book whose midpoints a BOUNDARY fill targets (may be null)
    */
   static SimdTestCase build(
-      int length, Spec mSpec, Spec vSpec, Fill fill, long seed, Arena arena, CodeBook boundaryBook) {
+      int length, Spec mSpec, Spec vSpec, Fill fill, long seed, Arena arena,
+      CodeBook boundaryBook) {
     long cols = columns(length);
     long rows = length / cols;
     long batch = 1;
@@ -161,7 +162,9 @@ final class SimdTestCase {
     MomentState m = state(mSpec, length, batch, rows, cols, fill, random, arena, mSegs, false);
     List<MemorySegment> vSegs = new ArrayList<>();
     MomentState v =
-        vSpec == null ? null : state(vSpec, length, batch, rows, cols, fill, random, arena, vSegs, true);
+        vSpec == null
+            ? null
+            : state(vSpec, length, batch, rows, cols, fill, random, arena, vSegs, true);
     return new SimdTestCase(
         length, batch, rows, cols, param, grad, mSegs.toArray(MemorySegment[]::new),
         vSegs.toArray(MemorySegment[]::new), m, v);

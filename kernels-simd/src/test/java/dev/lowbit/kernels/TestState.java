@@ -147,7 +147,8 @@ final class TestState {
             spec.book(), new long[] {rows, cols}, MemorySegment.ofArray(newValues),
             MemorySegment.ofArray(codes), MemorySegment.ofArray(scales), Rounding.NEAREST);
       }
-      case FACTORIZED -> throw new IllegalStateException("factorized state has no per-element values");
+      case FACTORIZED ->
+          throw new IllegalStateException("factorized state has no per-element values");
     }
   }
 
@@ -176,7 +177,8 @@ final class TestState {
               yield new Rank1Moment(spec.book(), rows, cols, segment(arena, codes), r, c);
             }
             case FACTORIZED ->
-                new FactorizedMoment(batch, rows, cols, segment(arena, rowStats), segment(arena, colStats));
+                new FactorizedMoment(
+                    batch, rows, cols, segment(arena, rowStats), segment(arena, colStats));
           };
     }
 

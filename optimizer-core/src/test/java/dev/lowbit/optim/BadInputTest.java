@@ -368,7 +368,8 @@ class BadInputTest {
       assertEquals(b, StateFormat.blockwise(dev.lowbit.quant.CodeBook.LINEAR_4, b).blockSize());
     }
     for (int b : new int[] {16, 31, 96, 8192}) {
-      assertMessage("blockSize", () -> StateFormat.blockwise(dev.lowbit.quant.CodeBook.LINEAR_4, b));
+      assertMessage(
+          "blockSize", () -> StateFormat.blockwise(dev.lowbit.quant.CodeBook.LINEAR_4, b));
     }
   }
 
@@ -380,7 +381,8 @@ class BadInputTest {
     new CommonOptions(lr, 0f, 0f, 0f, 1f, p, 1);
     assertMessage("clipGlobalNorm", () -> new CommonOptions(lr, -1f, 0f, 0f, 1f, p, 1));
     assertMessage("clipTensorNorm", () -> new CommonOptions(lr, 0f, Float.NaN, 0f, 1f, p, 1));
-    assertMessage("clipValue", () -> new CommonOptions(lr, 0f, 0f, Float.POSITIVE_INFINITY, 1f, p, 1));
+    assertMessage(
+        "clipValue", () -> new CommonOptions(lr, 0f, 0f, Float.POSITIVE_INFINITY, 1f, p, 1));
     assertMessage("rescaleGradient", () -> new CommonOptions(lr, 0f, 0f, 0f, 0f, p, 1));
     assertMessage("rescaleGradient", () -> new CommonOptions(lr, 0f, 0f, 0f, -0f, p, 1));
     assertMessage("threads", () -> new CommonOptions(lr, 0f, 0f, 0f, 1f, p, 0));
@@ -582,7 +584,8 @@ class BadInputTest {
       java.util.Arrays.fill(ones, 1f);
       assertArrayEquals(ones, w);
       assertEquals(1, opt.stepCount("w"));
-      assertFalse(java.util.Arrays.equals(state0, TestStates.snapshot(opt)), "the moments advanced");
+      assertFalse(
+          java.util.Arrays.equals(state0, TestStates.snapshot(opt)), "the moments advanced");
     }
   }
 }

@@ -67,7 +67,9 @@ class CheckpointTest {
         .map(Arguments::of);
   }
 
-  /** A float32 AdamW over one tensor "w" of 4 elements, saved after one step with g = 1, 2, 3, 4. */
+  /**
+   * A float32 AdamW over one tensor "w" of 4 elements, saved after one step with g = 1, 2, 3, 4.
+   */
   private static void saveAdamW32AfterOneStep(Path file) throws IOException {
     try (Optimizer opt = Optimizers.adamW32().build()) {
       opt.register("w", new long[] {4}, new float[4]);
@@ -116,7 +118,8 @@ class CheckpointTest {
     SplittableRandom rnd = new SplittableRandom(1000 + step);
     Map<String, java.lang.foreign.MemorySegment> grads = new LinkedHashMap<>();
     opt.parameterNames().forEach(name -> grads.put(name,
-        java.lang.foreign.MemorySegment.ofArray(TestStates.gaussian(rnd, count(shapeOf(name)), 0.01))));
+        java.lang.foreign.MemorySegment.ofArray(
+            TestStates.gaussian(rnd, count(shapeOf(name)), 0.01))));
     opt.step(grads);
   }
 
@@ -517,8 +520,10 @@ class CheckpointTest {
     try (Optimizer opt = damagedTarget()) {
       Path target = dir.resolve("no-such-dir").resolve("state.safetensors");
       IOException e = assertThrows(IOException.class, () -> opt.save(target));
-      assertEquals("checkpoint " + target + ": cannot be written (java.nio.file.NoSuchFileException: "
-          + target.getParent() + ": no such directory)", e.getMessage());
+      assertEquals(
+          "checkpoint " + target + ": cannot be written (java.nio.file.NoSuchFileException: "
+              + target.getParent() + ": no such directory)",
+          e.getMessage());
       assertTrue(!Files.exists(target.getParent()));
     }
   }
@@ -690,8 +695,9 @@ class CheckpointTest {
       float c = 1f - 0.999f;
       float[] expected = {c * 1f, c * 4f, c * 9f, c * 16f};
       assertArrayEquals(expected, v.toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT), 0f);
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> in.readFloat32(
-          "w/v", new long[] {4}, java.lang.foreign.MemorySegment.ofArray(new float[5])));
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> in.readFloat32(
+              "w/v", new long[] {4}, java.lang.foreign.MemorySegment.ofArray(new float[5])));
       assertTrue(e.getMessage().contains("has 20 bytes, the tensor 16"), e.getMessage());
     }
   }
@@ -816,11 +822,12 @@ class CheckpointTest {
     Object[][] kinds = {
         {(java.util.function.Supplier<Optimizer>) () -> Optimizers.adamW().build(), "adamw", 1e-3f},
         {(java.util.function.Supplier<Optimizer>) () -> Optimizers.adam().build(), "adam", 1e-3f},
-        {(java.util.function.Supplier<Optimizer>) () -> Optimizers.sgd().momentum(0.8f).build(), "sgd",
-            0.01f}};
+        {(java.util.function.Supplier<Optimizer>) () -> Optimizers.sgd().momentum(0.8f).build(),
+            "sgd", 0.01f}};
     for (int i = 0; i < kinds.length; i++) {
       @SuppressWarnings("unchecked")
-      java.util.function.Supplier<Optimizer> make = (java.util.function.Supplier<Optimizer>) kinds[i][0];
+      java.util.function.Supplier<Optimizer> make =
+          (java.util.function.Supplier<Optimizer>) kinds[i][0];
       try (Optimizer opt = make.get()) {
         opt.save(file);
       }

@@ -8,7 +8,9 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The example of docs/optimizers.md, verbatim between the markers, so that it compiles and runs. */
+/**
+ * The example of docs/optimizers.md, verbatim between the markers, so that it compiles and runs.
+ */
 class DocsExampleTest {
 
   @TempDir Path dir;

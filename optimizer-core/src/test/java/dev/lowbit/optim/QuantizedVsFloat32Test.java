@@ -34,9 +34,9 @@ import java.util.stream.Stream;
  * <ul>
  *   <li>8-bit AdamW and SGD: parameter error 0; 0 state mismatches; normalized state error
  *       1.09e-2 (bound 1.65e-2).
- *   <li>4-bit AdamW (m de1-signed-4 B128, v rank-1 Linear-4): parameter error 0; 0 state mismatches (the
- *       states are below atol); normalized state error 0.344 at 1024 x 1024, 0.376 at 1024 x 4097,
- *       dominated by v: rank-1 scales are loose on i.i.d. gradients (bound 0.55).
+ *   <li>4-bit AdamW (m de1-signed-4 B128, v rank-1 Linear-4): parameter error 0; 0 state mismatches
+ *       (the states are below atol); normalized state error 0.344 at 1024 x 1024, 0.376 at
+ *       1024 x 4097, dominated by v: rank-1 scales are loose on i.i.d. gradients (bound 0.55).
  *   <li>4-bit factorized: parameter mean abs 5.35e-4, mean rel 8.67e-2 (bounds 8e-4, 0.13). Not
  *       zero because the rebuilt v = row * col / mean(row) is not the element's own v: on i.i.d.
  *       gradients it is nearly constant, so the step is lr * g / rms(g) instead of lr * sign(g),

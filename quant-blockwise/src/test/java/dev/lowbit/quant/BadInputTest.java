@@ -22,12 +22,14 @@ class BadInputTest {
     List<Normalization> norms = QuantCase.NORMALIZATIONS;
     List<Float> bad = List.of(Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY);
     return norms.stream()
-        .flatMap(n -> bad.stream().flatMap(b -> Stream.of(0, 77, 299).map(i -> Arguments.of(n, b, i))));
+        .flatMap(
+            n -> bad.stream().flatMap(b -> Stream.of(0, 77, 299).map(i -> Arguments.of(n, b, i))));
   }
 
   @ParameterizedTest(name = "{0}: {1} at {2}")
   @MethodSource("nonFiniteCases")
-  void nonFiniteInputNamesTheFirstBadIndexAndWritesNothing(Normalization norm, float bad, int index) {
+  void nonFiniteInputNamesTheFirstBadIndexAndWritesNothing(
+      Normalization norm, float bad, int index) {
     long[] shape = {20, 15};
     float[] x = StochasticRoundingTest.gaussian(300, index);
     QuantizedTensor q = QuantizedTensor.allocate(CodeBook.DE_SIGNED_4, norm, shape);
@@ -57,7 +59,8 @@ class BadInputTest {
         tooShort.getMessage());
     assertThrows(IllegalArgumentException.class, () -> q.quantize(new float[33]));
     IllegalArgumentException dst =
-        assertThrows(IllegalArgumentException.class, () -> q.dequantize(MemorySegment.ofArray(new float[31])));
+        assertThrows(IllegalArgumentException.class,
+            () -> q.dequantize(MemorySegment.ofArray(new float[31])));
     assertTrue(dst.getMessage().contains("dst"), dst.getMessage());
     assertArrayEquals(before, q.codes().toArray(ValueLayout.JAVA_BYTE));
   }
@@ -71,7 +74,8 @@ class BadInputTest {
         e.getMessage());
     MemorySegment any = MemorySegment.ofArray(new float[64]);
     assertThrows(IllegalArgumentException.class,
-        () -> BlockwiseQuantizer.quantize(CodeBook.LINEAR_4, blockSize, any, 64, any, any, Rounding.NEAREST));
+        () -> BlockwiseQuantizer.quantize(
+            CodeBook.LINEAR_4, blockSize, any, 64, any, any, Rounding.NEAREST));
   }
 
   @Test
@@ -82,11 +86,14 @@ class BadInputTest {
     MemorySegment scales = MemorySegment.ofArray(new float[4]);
     BlockwiseQuantizer.quantize(CodeBook.LINEAR_4, 32, src, n, codes4, scales, Rounding.NEAREST);
     assertMessage("codes", () -> BlockwiseQuantizer.quantize(
-        CodeBook.LINEAR_4, 32, src, n, MemorySegment.ofArray(new byte[49]), scales, Rounding.NEAREST));
+        CodeBook.LINEAR_4, 32, src, n, MemorySegment.ofArray(new byte[49]), scales,
+        Rounding.NEAREST));
     assertMessage("scales", () -> BlockwiseQuantizer.quantize(
-        CodeBook.LINEAR_4, 32, src, n, codes4, MemorySegment.ofArray(new float[3]), Rounding.NEAREST));
+        CodeBook.LINEAR_4, 32, src, n, codes4, MemorySegment.ofArray(new float[3]),
+        Rounding.NEAREST));
     assertMessage("src", () -> BlockwiseQuantizer.quantize(
-        CodeBook.LINEAR_4, 32, MemorySegment.ofArray(new float[n - 1]), n, codes4, scales, Rounding.NEAREST));
+        CodeBook.LINEAR_4, 32, MemorySegment.ofArray(new float[n - 1]), n, codes4, scales,
+        Rounding.NEAREST));
     assertMessage("length", () -> BlockwiseQuantizer.quantize(
         CodeBook.LINEAR_4, 32, src, -1, codes4, scales, Rounding.NEAREST));
     assertMessage("blocks", () -> BlockwiseQuantizer.quantizeBlocks(
@@ -107,7 +114,8 @@ class BadInputTest {
     assertArrayEquals(new float[12], scales.toArray(ValueLayout.JAVA_FLOAT));
     MemorySegment goodCodes = MemorySegment.ofArray(new byte[16]);
     assertMessage("scales is too small", () -> Rank1Quantizer.quantize(
-        CodeBook.LINEAR_4, shape, src, goodCodes, MemorySegment.ofArray(new float[11]), Rounding.NEAREST));
+        CodeBook.LINEAR_4, shape, src, goodCodes, MemorySegment.ofArray(new float[11]),
+        Rounding.NEAREST));
     assertArrayEquals(new byte[16], goodCodes.toArray(ValueLayout.JAVA_BYTE));
     MemorySegment dst = MemorySegment.ofArray(new float[32]);
     assertMessage("scales is too small", () -> Rank1Quantizer.dequantize(
@@ -143,12 +151,14 @@ class BadInputTest {
     assertMessage("dimension 1 is negative",
         () -> QuantizedTensor.allocate(CodeBook.LINEAR_4, Normalization.rank1(), 3, -1));
     assertMessage("overflows",
-        () -> QuantizedTensor.byteSize(CodeBook.LINEAR_4, Normalization.perTensor(), 1L << 40, 1L << 40));
+        () -> QuantizedTensor.byteSize(
+            CodeBook.LINEAR_4, Normalization.perTensor(), 1L << 40, 1L << 40));
     assertMessage("rank >= 2", () -> Rank1Quantizer.quantize(CodeBook.LINEAR_4, new long[] {64},
         MemorySegment.ofArray(new float[64]), MemorySegment.ofArray(new byte[32]),
         MemorySegment.ofArray(new float[64]), Rounding.NEAREST));
     assertMessage("too large for the heap",
-        () -> QuantizedTensor.allocate(CodeBook.DYNAMIC_SIGNED_8, Normalization.blockWise(256), 1L << 32));
+        () -> QuantizedTensor.allocate(
+            CodeBook.DYNAMIC_SIGNED_8, Normalization.blockWise(256), 1L << 32));
   }
 
   @Test
@@ -287,7 +297,8 @@ class BadInputTest {
       MemorySegment writableCodes = MemorySegment.ofArray(codes.clone());
       QuantizedTensor roScales = QuantizedTensor.wrap(CodeBook.DE1_SIGNED_4, n, new long[] {20, 15},
           writableCodes, MemorySegment.ofArray(scales.clone()).asReadOnly());
-      assertMessage(n instanceof Normalization.PerTensor ? "scale is read-only" : "scales is read-only",
+      assertMessage(
+          n instanceof Normalization.PerTensor ? "scale is read-only" : "scales is read-only",
           () -> roScales.quantize(src));
       assertArrayEquals(codes, writableCodes.toArray(ValueLayout.JAVA_BYTE), n.label());
       // A read-only tensor still decodes; a read-only destination is named.
@@ -305,7 +316,8 @@ class BadInputTest {
     assertArrayEquals(new float[35], scales.toArray(ValueLayout.JAVA_FLOAT));
   }
 
-  private static void assertMessage(String fragment, org.junit.jupiter.api.function.Executable call) {
+  private static void assertMessage(
+      String fragment, org.junit.jupiter.api.function.Executable call) {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
     assertTrue(e.getMessage().contains(fragment), "'" + fragment + "' not in: " + e.getMessage());
   }

@@ -157,7 +157,8 @@ class CodeBookReferenceTest {
     InputStream in = CodeBookReferenceTest.class.getResourceAsStream("codebooks/" + file);
     assertNotNull(in, "missing reference vector " + file);
     List<Float> values = new ArrayList<>();
-    try (BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+    try (BufferedReader reader =
+        new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
       String line;
       while ((line = reader.readLine()) != null) {
         if (!line.isBlank()) {

@@ -19,7 +19,8 @@ class CodeBookValidationTest {
       }
     }
     assertRefused("exponentLevels must be in 1..3, got 4", () -> CodeBook.dynamic("x", true, 4, 4));
-    assertRefused("exponentLevels must be in 1..7, got 0", () -> CodeBook.dynamic("x", false, 0, 8));
+    assertRefused(
+        "exponentLevels must be in 1..7, got 0", () -> CodeBook.dynamic("x", false, 0, 8));
     for (int levels = 1; levels <= 7; levels++) {
       CodeBook.dynamic("x", true, levels, 8);
       CodeBook.dynamic("x", false, levels, 8);
@@ -60,7 +61,8 @@ class CodeBookValidationTest {
     assertEquals(1, signed.encode(-0f));
     assertEquals(1, signed.encode(0.1f));
     assertEquals(1, signed.encode(-0.1f));
-    // An unsigned book needs no 0, and 0 next to a subnormal is allowed there: nothing changes sign.
+    // An unsigned book needs no 0, and 0 next to a subnormal is allowed there: nothing changes
+    // sign.
     CodeBook unsigned = CodeBook.of("unsigned", 4, new float[] {0f, Float.MIN_VALUE, 1f});
     assertEquals(0, unsigned.encode(-0f));
     assertEquals(1, unsigned.encode(Float.MIN_VALUE));

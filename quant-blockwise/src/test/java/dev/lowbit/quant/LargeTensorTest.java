@@ -19,7 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
  * sparse files, so only the pages a test touches are ever backed by memory or disk.
  */
 class LargeTensorTest {
-  private static final long LENGTH = (1L << 32) + 101; // odd, and more elements than an int can count
+  private static final long LENGTH =
+      (1L << 32) + 101; // odd, and more elements than an int can count
   private static final int BLOCK = 64;
 
   @TempDir Path dir;
@@ -31,7 +32,8 @@ class LargeTensorTest {
     long blocks = (LENGTH + BLOCK - 1) / BLOCK;
     assertEquals(blocks, Normalization.blockWise(BLOCK).scaleCount(new long[] {LENGTH}));
     assertEquals(LENGTH / 2 + 1 + 4 * blocks,
-        QuantizedTensor.byteSize(CodeBook.LINEAR_SQUARE_SIGNED_4, Normalization.blockWise(BLOCK), LENGTH));
+        QuantizedTensor.byteSize(
+            CodeBook.LINEAR_SQUARE_SIGNED_4, Normalization.blockWise(BLOCK), LENGTH));
     assertEquals(4L * (65536 + 65536) + (1L << 31),
         QuantizedTensor.byteSize(CodeBook.LINEAR_4, Normalization.rank1(), 65536, 65536));
   }
@@ -44,22 +46,26 @@ class LargeTensorTest {
       MemorySegment src = sparse(arena, "src", LENGTH * 4);
       MemorySegment codes = sparse(arena, "codes", PackedCodes.byteSize(4, LENGTH));
       MemorySegment scales = sparse(arena, "scales", blocks * 4);
-      QuantizedTensor.wrap(book, Normalization.blockWise(BLOCK), new long[] {LENGTH}, codes, scales);
+      QuantizedTensor.wrap(
+          book, Normalization.blockWise(BLOCK), new long[] {LENGTH}, codes, scales);
 
       long first = blocks - 3; // two full blocks and the partial last one (101 % 64 = 37)
       long start = first * BLOCK;
       float[] x = StochasticRoundingTest.gaussian((int) (LENGTH - start), 1);
       MemorySegment.copy(x, 0, src, ValueLayout.JAVA_FLOAT, start * 4, x.length);
-      BlockwiseQuantizer.quantizeBlocks(book, BLOCK, src, LENGTH, codes, scales, first, 3, Rounding.NEAREST);
+      BlockwiseQuantizer.quantizeBlocks(
+          book, BLOCK, src, LENGTH, codes, scales, first, 3, Rounding.NEAREST);
 
       // Same bytes as quantizing those values as a small tensor on the heap.
-      QuantizedTensor small = QuantizedTensor.allocate(book, Normalization.blockWise(BLOCK), x.length);
+      QuantizedTensor small =
+          QuantizedTensor.allocate(book, Normalization.blockWise(BLOCK), x.length);
       small.quantize(x);
       assertArrayEquals(small.codes().toArray(ValueLayout.JAVA_BYTE),
           codes.asSlice(start / 2).toArray(ValueLayout.JAVA_BYTE));
       assertArrayEquals(small.scales().toArray(ValueLayout.JAVA_FLOAT),
           scales.asSlice(first * 4).toArray(ValueLayout.JAVA_FLOAT), 0f);
-      assertEquals(PackedCodes.get(small.codes(), 4, x.length - 1), PackedCodes.get(codes, 4, LENGTH - 1));
+      assertEquals(PackedCodes.get(small.codes(), 4, x.length - 1),
+          PackedCodes.get(codes, 4, LENGTH - 1));
     }
   }
 

@@ -41,7 +41,8 @@ class LayoutTest {
     x[3] = -5f;
     x[40] = 2f;
     x[69] = -0.25f;
-    QuantizedTensor q = QuantizedTensor.allocate(CodeBook.DE_SIGNED_4, Normalization.blockWise(32), 70);
+    QuantizedTensor q =
+        QuantizedTensor.allocate(CodeBook.DE_SIGNED_4, Normalization.blockWise(32), 70);
     q.quantize(x);
     assertArrayEquals(new float[] {5f, 2f, 0.25f}, q.scales().toArray(ValueLayout.JAVA_FLOAT), 0f);
     assertEquals(3 * 4 + 35, q.byteSize());
@@ -53,7 +54,8 @@ class LayoutTest {
     float[] x = {4f, 2f, -3f, 1f, 0.5f, 0f};
     QuantizedTensor q = QuantizedTensor.allocate(CodeBook.LINEAR_4, Normalization.rank1(), 2, 3);
     q.quantize(x);
-    assertArrayEquals(new float[] {4f, 1f, 4f, 2f, 3f}, q.scales().toArray(ValueLayout.JAVA_FLOAT), 0f);
+    assertArrayEquals(new float[] {4f, 1f, 4f, 2f, 3f},
+        q.scales().toArray(ValueLayout.JAVA_FLOAT), 0f);
     float[] y = q.dequantize();
     // -3 is out of the unsigned book's range and goes to its first entry, 1/16 of min(4, 3).
     assertArrayEquals(new float[] {4f, 2f, 3f / 16, 1f, 0.5f, 1f / 16}, y, 0f);
@@ -63,7 +65,8 @@ class LayoutTest {
   void rankOneOfAThreeDimensionalTensorTakesTheMinOverAllThreeVectors() {
     long[] shape = {2, 3, 4};
     float[] x = StochasticRoundingTest.gaussian(24, 8);
-    QuantizedTensor q = QuantizedTensor.allocate(CodeBook.DE_SIGNED_4, Normalization.rank1(), shape);
+    QuantizedTensor q =
+        QuantizedTensor.allocate(CodeBook.DE_SIGNED_4, Normalization.rank1(), shape);
     q.quantize(x);
     assertEquals(2 + 3 + 4, q.scales().byteSize() / 4);
     float[] expectedScale = ReferenceScales.of(Normalization.rank1(), shape, x);
@@ -83,8 +86,10 @@ class LayoutTest {
     rank1.quantize(x);
     b128.quantize(x);
     assertEquals(Normalization.blockWise(128), rank1.normalization());
-    assertArrayEquals(b128.codes().toArray(ValueLayout.JAVA_BYTE), rank1.codes().toArray(ValueLayout.JAVA_BYTE));
-    assertArrayEquals(b128.scales().toArray(ValueLayout.JAVA_BYTE), rank1.scales().toArray(ValueLayout.JAVA_BYTE));
+    assertArrayEquals(b128.codes().toArray(ValueLayout.JAVA_BYTE),
+        rank1.codes().toArray(ValueLayout.JAVA_BYTE));
+    assertArrayEquals(b128.scales().toArray(ValueLayout.JAVA_BYTE),
+        rank1.scales().toArray(ValueLayout.JAVA_BYTE));
   }
 
   /**
@@ -98,8 +103,10 @@ class LayoutTest {
     q.quantize(new float[] {40f, 20f, 30f, 10f, 50f, 60f});
     float[] x = {4f, 2f, -3f, 1f, 0.5f, 0f};
     q.quantize(x);
-    // The hand-checked example of rankOneScaleIsTheMinOfRowAndColumnMax: rows {4, 1}, columns {4, 2, 3}.
-    assertArrayEquals(new float[] {4f, 1f, 4f, 2f, 3f}, q.scales().toArray(ValueLayout.JAVA_FLOAT), 0f);
+    // The hand-checked example of rankOneScaleIsTheMinOfRowAndColumnMax: rows {4, 1}, columns
+    // {4, 2, 3}.
+    assertArrayEquals(new float[] {4f, 1f, 4f, 2f, 3f},
+        q.scales().toArray(ValueLayout.JAVA_FLOAT), 0f);
     assertArrayEquals(new float[] {4f, 2f, 3f / 16, 1f, 0.5f, 1f / 16}, q.dequantize(), 0f);
   }
 
@@ -120,8 +127,8 @@ class LayoutTest {
           dirty, MemorySegment.ofArray(new byte[(int) fresh.scales().byteSize()]));
       reused.quantize(x);
       assertEquals(0, dirty.get(ValueLayout.JAVA_BYTE, 7) & 0xF0, n.label());
-      assertArrayEquals(fresh.codes().toArray(ValueLayout.JAVA_BYTE), dirty.toArray(ValueLayout.JAVA_BYTE),
-          n.label());
+      assertArrayEquals(fresh.codes().toArray(ValueLayout.JAVA_BYTE),
+          dirty.toArray(ValueLayout.JAVA_BYTE), n.label());
     }
   }
 
@@ -169,7 +176,8 @@ class LayoutTest {
   @Test
   void perTensorHasOneScale() {
     float[] x = {0.5f, -8f, 2f};
-    QuantizedTensor q = QuantizedTensor.allocate(CodeBook.DYNAMIC_SIGNED_8, Normalization.perTensor(), 3);
+    QuantizedTensor q =
+        QuantizedTensor.allocate(CodeBook.DYNAMIC_SIGNED_8, Normalization.perTensor(), 3);
     q.quantize(x);
     assertArrayEquals(new float[] {8f}, q.scales().toArray(ValueLayout.JAVA_FLOAT), 0f);
   }
@@ -208,8 +216,10 @@ class LayoutTest {
         MemorySegment src = arena.allocate(4000, 4);
         MemorySegment.copy(x, 0, src, ValueLayout.JAVA_FLOAT, 0, 1000);
         off.quantize(src);
-        assertArrayEquals(heap.codes().toArray(ValueLayout.JAVA_BYTE), off.codes().toArray(ValueLayout.JAVA_BYTE));
-        assertArrayEquals(heap.scales().toArray(ValueLayout.JAVA_BYTE), off.scales().toArray(ValueLayout.JAVA_BYTE));
+        assertArrayEquals(heap.codes().toArray(ValueLayout.JAVA_BYTE),
+            off.codes().toArray(ValueLayout.JAVA_BYTE));
+        assertArrayEquals(heap.scales().toArray(ValueLayout.JAVA_BYTE),
+            off.scales().toArray(ValueLayout.JAVA_BYTE));
         MemorySegment dst = arena.allocate(4000, 4);
         off.dequantize(dst);
         assertArrayEquals(heap.dequantize(), dst.toArray(ValueLayout.JAVA_FLOAT), 0f);

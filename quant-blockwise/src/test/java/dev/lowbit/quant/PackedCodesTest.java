@@ -17,9 +17,11 @@ class PackedCodesTest {
   void aCodeOutsideItsWidthIsRefusedAndWritesNothing() {
     byte[] bytes = {(byte) 0xA5, 0x3C};
     MemorySegment codes = MemorySegment.ofArray(bytes);
-    assertRefused("code must be in [0, 16) for 4 bits, got 16", () -> PackedCodes.set(codes, 4, 0, 16));
+    assertRefused(
+        "code must be in [0, 16) for 4 bits, got 16", () -> PackedCodes.set(codes, 4, 0, 16));
     assertRefused("got -1", () -> PackedCodes.set(codes, 4, 1, -1));
-    assertRefused("code must be in [0, 256) for 8 bits, got 300", () -> PackedCodes.set(codes, 8, 0, 300));
+    assertRefused(
+        "code must be in [0, 256) for 8 bits, got 300", () -> PackedCodes.set(codes, 8, 0, 300));
     assertRefused("got -1", () -> PackedCodes.set(codes, 8, 1, -1));
     assertArrayEquals(new byte[] {(byte) 0xA5, 0x3C}, bytes);
     PackedCodes.set(codes, 4, 0, 15);
@@ -48,7 +50,8 @@ class PackedCodesTest {
     for (int bits : new int[] {0, 1, 2, 5, 7, 16, 32, -4}) {
       assertRefused("bits must be 4 or 8, got " + bits, () -> PackedCodes.get(codes, bits, 0));
       assertRefused("bits must be 4 or 8, got " + bits, () -> PackedCodes.set(codes, bits, 0, 1));
-      assertRefused("bits must be 4 or 8, got " + bits, () -> PackedCodes.clearPadding(codes, bits, 3));
+      assertRefused(
+          "bits must be 4 or 8, got " + bits, () -> PackedCodes.clearPadding(codes, bits, 3));
     }
     assertArrayEquals(new byte[] {(byte) 0xA5, 0x3C}, codes.toArray(ValueLayout.JAVA_BYTE));
     assertEquals(5, PackedCodes.get(codes, 4, 0));
@@ -68,11 +71,13 @@ class PackedCodesTest {
       assertTrue(set.getMessage().contains("index " + index + " is outside the 4-bit codes"),
           set.getMessage());
     }
-    // Two bytes hold four 4-bit codes but only two 8-bit ones: index 2 and 3 are outside for 8 bits.
+    // Two bytes hold four 4-bit codes but only two 8-bit ones: index 2 and 3 are outside for
+    // 8 bits.
     for (long index : new long[] {2, 3}) {
       IndexOutOfBoundsException e =
           assertThrows(IndexOutOfBoundsException.class, () -> PackedCodes.get(codes, 8, index));
-      assertTrue(e.getMessage().contains("index " + index + " is outside the 8-bit codes of a 2-byte"),
+      assertTrue(
+          e.getMessage().contains("index " + index + " is outside the 8-bit codes of a 2-byte"),
           e.getMessage());
     }
     assertEquals(0, PackedCodes.get(codes, 4, 3));

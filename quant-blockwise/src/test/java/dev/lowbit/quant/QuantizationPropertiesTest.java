@@ -29,7 +29,8 @@ class QuantizationPropertiesTest {
 
   @Provide
   Arbitrary<QuantCase> signedCase() {
-    return QuantCase.of(Arbitraries.of(CodeBook.builtIns().stream().filter(CodeBook::signed).toList()));
+    return QuantCase.of(
+        Arbitraries.of(CodeBook.builtIns().stream().filter(CodeBook::signed).toList()));
   }
 
   /**
@@ -136,11 +137,13 @@ class QuantizationPropertiesTest {
 
   @net.jqwik.api.Example
   void asymmetricBookShrinksANegativeExtreme() {
-    QuantizedTensor q = QuantizedTensor.allocate(CodeBook.DE_SIGNED_4, Normalization.blockWise(32), 2);
+    QuantizedTensor q =
+        QuantizedTensor.allocate(CodeBook.DE_SIGNED_4, Normalization.blockWise(32), 2);
     q.quantize(new float[] {-1f, 0.85f});
     float[] y = q.dequantize();
     assertArrayEquals(new float[] {-0.8875f, 0.8875f}, y, 0f);
-    QuantizedTensor again = QuantizedTensor.allocate(CodeBook.DE_SIGNED_4, Normalization.blockWise(32), 2);
+    QuantizedTensor again =
+        QuantizedTensor.allocate(CodeBook.DE_SIGNED_4, Normalization.blockWise(32), 2);
     again.quantize(y);
     // The new scale is 0.8875, so 0.8875 is now the block's +1 entry: a different code.
     assertEquals(0.8875f, again.scales().getAtIndex(ValueLayout.JAVA_FLOAT, 0));
@@ -149,7 +152,8 @@ class QuantizationPropertiesTest {
 
   @net.jqwik.api.Example
   void de1KeepsANegativeExtreme() {
-    QuantizedTensor q = QuantizedTensor.allocate(CodeBook.DE1_SIGNED_4, Normalization.blockWise(32), 2);
+    QuantizedTensor q =
+        QuantizedTensor.allocate(CodeBook.DE1_SIGNED_4, Normalization.blockWise(32), 2);
     q.quantize(new float[] {-1f, 0.85f});
     float[] y = q.dequantize();
     assertArrayEquals(new float[] {-1f, 0.8875f}, y, 0f);

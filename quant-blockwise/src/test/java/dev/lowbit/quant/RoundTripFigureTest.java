@@ -44,7 +44,8 @@ class RoundTripFigureTest {
 
   /** Returns {mean abs error, mean relative error}. */
   static double[] roundTrip(CodeBook book, int blockSize, float[] x) {
-    QuantizedTensor q = QuantizedTensor.allocate(book, Normalization.blockWise(blockSize), x.length);
+    QuantizedTensor q =
+        QuantizedTensor.allocate(book, Normalization.blockWise(blockSize), x.length);
     q.quantize(x);
     float[] y = q.dequantize();
     double abs = 0;

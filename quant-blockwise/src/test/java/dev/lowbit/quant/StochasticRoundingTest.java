@@ -149,7 +149,8 @@ class StochasticRoundingTest {
       SplittableRandom stream = new SplittableRandom(mixedSeed);
       for (long index = 1; index <= 1000; index++) {
         float expected = (stream.nextLong() >>> 40) * 0x1.0p-24f;
-        assertEquals(expected, Rounding.Stochastic.uniform(seed, index), "seed " + seed + " index " + index);
+        assertEquals(
+            expected, Rounding.Stochastic.uniform(seed, index), "seed " + seed + " index " + index);
       }
       long atZero = new SplittableRandom(mixedSeed - gamma).nextLong();
       assertEquals((atZero >>> 40) * 0x1.0p-24f, Rounding.Stochastic.uniform(seed, 0));
@@ -167,14 +168,16 @@ class StochasticRoundingTest {
 
   private static byte[] codes(float[] x, long seed) {
     QuantizedTensor q =
-        QuantizedTensor.allocate(CodeBook.DYNAMIC_SIGNED_8, Normalization.blockWise(BLOCK), x.length);
+        QuantizedTensor.allocate(
+            CodeBook.DYNAMIC_SIGNED_8, Normalization.blockWise(BLOCK), x.length);
     q.quantize(MemorySegment.ofArray(x), Rounding.stochastic(seed));
     return q.codes().toArray(ValueLayout.JAVA_BYTE);
   }
 
   private static byte[] nearestCodes(float[] x) {
     QuantizedTensor q =
-        QuantizedTensor.allocate(CodeBook.DYNAMIC_SIGNED_8, Normalization.blockWise(BLOCK), x.length);
+        QuantizedTensor.allocate(
+            CodeBook.DYNAMIC_SIGNED_8, Normalization.blockWise(BLOCK), x.length);
     q.quantize(x);
     return q.codes().toArray(ValueLayout.JAVA_BYTE);
   }

@@ -93,7 +93,8 @@ class CompareChartTest {
   void accuracyRangeStaysWithin0And100() {
     JFreeChart chart =
         CompareChart.accuracyChart(report(List.of(1), trained("a", 0.995), trained("b", 0.3)));
-    assertEquals("Test accuracy, mlp on Fashion-MNIST (mean of 1 seed)", chart.getTitle().getText());
+    assertEquals(
+        "Test accuracy, mlp on Fashion-MNIST (mean of 1 seed)", chart.getTitle().getText());
     NumberAxis accuracy = (NumberAxis) chart.getXYPlot().getRangeAxis();
     assertEquals(29.0, accuracy.getLowerBound()); // b's 30 % after epoch 2, minus 1
     assertEquals(100.0, accuracy.getUpperBound()); // ceil(99.5) + 1, capped

@@ -179,7 +179,8 @@ class IdxReaderTest {
 
   @Test
   void directoryWithMissingFileNamesIt() throws IOException {
-    IdxWriter.writeGzip(dir.resolve("train-images-idx3-ubyte.gz"), new int[] {1, 1, 1}, new byte[1]);
+    IdxWriter.writeGzip(
+        dir.resolve("train-images-idx3-ubyte.gz"), new int[] {1, 1, 1}, new byte[1]);
     IdxFormatException e =
         assertThrows(IdxFormatException.class, () -> FashionMnist.fromDirectory(dir));
     assertTrue(e.getMessage().contains("train-labels-idx1-ubyte"), e.getMessage());

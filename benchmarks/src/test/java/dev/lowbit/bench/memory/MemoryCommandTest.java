@@ -54,7 +54,8 @@ class MemoryCommandTest {
     assertEquals(
         String.format(
             java.util.Locale.ROOT,
-            "  adamw8bit                         2.0              -         -       %.3f      0.25x",
+            "  adamw8bit                         2.0              -         -       %.3f"
+                + "      0.25x",
             (double) eightBit / PARAMETERS),
         lines.get(4));
     assertTrue(run.out().contains("\n  shampoo4bit "), run.out());
@@ -74,7 +75,8 @@ class MemoryCommandTest {
     // float32 AdamW measures exactly what its formula says.
     assertTrue(
         run.out().contains(
-            "\n  adamw32                           8.0            8.0    +0.000       8.000      1.00x\n"),
+            "\n  adamw32                           8.0            8.0    +0.000       8.000"
+                + "      1.00x\n"),
         run.out());
     run = CliRun.of(
         "memory", "--shapes", shapes.toString(), "--measure-limit", "" + (PARAMETERS - 1));

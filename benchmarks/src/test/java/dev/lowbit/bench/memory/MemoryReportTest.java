@@ -39,7 +39,8 @@ class MemoryReportTest {
     assertEquals(8.0, row.bytesPerParameter());
     assertTrue(
         report.toTable().contains(
-            "\n  adamw32                           8.0            8.1    +0.781       8.000      1.00x\n"),
+            "\n  adamw32                           8.0            8.1    +0.781       8.000"
+                + "      1.00x\n"),
         report.toTable());
   }
 
@@ -53,7 +54,8 @@ class MemoryReportTest {
     assertNull(row.differencePercent());
     assertTrue(
         report.toTable().contains(
-            "\n  adamw32                           8.0              -         -       8.000      1.00x\n"),
+            "\n  adamw32                           8.0              -         -       8.000"
+                + "      1.00x\n"),
         report.toTable());
   }
 
@@ -68,14 +70,16 @@ class MemoryReportTest {
     // 8-bit: 2 (n + 4 n / 256) bytes = 2.03125 MiB, 0.25x of float32.
     assertTrue(
         report.toTable().contains(
-            "\n  adamw8bit                         2.0              -         -       2.031      0.25x\n"),
+            "\n  adamw8bit                         2.0              -         -       2.031"
+                + "      0.25x\n"),
         report.toTable());
     report =
         MemoryReport.of(
             List.of(MODEL), List.of(formula("adamw8bit")), (o, m) -> OptionalLong.empty(), 0);
     assertTrue(
         report.toTable().contains(
-            "\n  adamw8bit                         2.0              -         -       2.031          -\n"),
+            "\n  adamw8bit                         2.0              -         -       2.031"
+                + "          -\n"),
         report.toTable());
   }
 }

@@ -109,7 +109,8 @@ class ShapeFileTest {
   @Test
   void aNameIsRepeatedWithItsIndexOnlyWhenCountIsAboveOne() throws IOException {
     ModelShapes model = ShapeFile.read(file("layer.* 10\nhead 5 1\n"));
-    assertEquals(List.of("layer.*", "head"), model.tensors().stream().map(TensorShape::name).toList());
+    assertEquals(
+        List.of("layer.*", "head"), model.tensors().stream().map(TensorShape::name).toList());
     // A duplicate from a line without COUNT gets no hint about '*'.
     assertTrue(error("a 10\na 5 1\n").endsWith(":2: tensor name 'a' appears twice"));
   }

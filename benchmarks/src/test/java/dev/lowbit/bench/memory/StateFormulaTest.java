@@ -65,7 +65,8 @@ class StateFormulaTest {
     long n = 64L * 32 * 3 * 3;
     assertEquals(
         n / 2 + 4 * n / 128 + n / 2 + 4 * (64 + 32 + 3 + 3), bytes("adamw4bit", 64, 32, 3, 3));
-    assertEquals(n / 2 + 4 * n / 128 + 4 * 64 * 32 * (3 + 3), bytes("adamw4bit-factorized", 64, 32, 3, 3));
+    assertEquals(
+        n / 2 + 4 * n / 128 + 4 * 64 * 32 * (3 + 3), bytes("adamw4bit-factorized", 64, 32, 3, 3));
   }
 
   @Test
@@ -121,7 +122,8 @@ class StateFormulaTest {
     assertNotEquals(a, new TensorShape("w", new long[] {4, 3}));
     assertNotEquals(a, new TensorShape("v", new long[] {3, 4}));
     assertNotEquals(a, "w 3x4");
-    // Not required of a hash, but these two differ only in their sizes, which a useful hash mixes in.
+    // Not required of a hash, but these two differ only in their sizes, which a useful hash
+    // mixes in.
     assertNotEquals(a.hashCode(), new TensorShape("w", new long[] {4, 3}).hashCode());
     assertEquals("w 3x4", a.toString());
     assertEquals("bias 768", new TensorShape("bias", new long[] {768}).toString());

@@ -124,7 +124,8 @@ class QuantErrorCommandTest {
         run.err().startsWith(
             "lowbit quant-error: error: --shapes: 1,300,000,000 elements need about 20,217 MiB"
                 + " of heap, more than the maximum heap of "
-                + String.format(java.util.Locale.ROOT, "%,d", Runtime.getRuntime().maxMemory() >> 20)
+                + String.format(
+                    java.util.Locale.ROOT, "%,d", Runtime.getRuntime().maxMemory() >> 20)
                 + " MiB (use smaller shapes or raise -Xmx)\n"),
         run.err());
     // The largest array a shape may fill passes the size check and meets the heap check.

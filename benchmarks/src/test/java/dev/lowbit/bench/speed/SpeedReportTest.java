@@ -30,10 +30,14 @@ class SpeedReportTest {
   void jsonHasExactlyTheDocumentedShape() {
     assertEquals(
         "{\"params\":4096,\"results\":["
-            + "{\"optimizer\":\"adamw\",\"state\":\"fp32\",\"impl\":\"simd\",\"threads\":1,\"nsPerParam\":1.0},"
-            + "{\"optimizer\":\"adamw\",\"state\":\"8bit\",\"impl\":\"simd\",\"threads\":1,\"nsPerParam\":0.5},"
-            + "{\"optimizer\":\"adamw\",\"state\":\"8bit\",\"impl\":\"simd\",\"threads\":2,\"nsPerParam\":0.25},"
-            + "{\"optimizer\":\"adamw\",\"state\":\"8bit\",\"impl\":\"scalar\",\"threads\":1,\"nsPerParam\":4.0}"
+            + "{\"optimizer\":\"adamw\",\"state\":\"fp32\",\"impl\":\"simd\",\"threads\":1,"
+            + "\"nsPerParam\":1.0},"
+            + "{\"optimizer\":\"adamw\",\"state\":\"8bit\",\"impl\":\"simd\",\"threads\":1,"
+            + "\"nsPerParam\":0.5},"
+            + "{\"optimizer\":\"adamw\",\"state\":\"8bit\",\"impl\":\"simd\",\"threads\":2,"
+            + "\"nsPerParam\":0.25},"
+            + "{\"optimizer\":\"adamw\",\"state\":\"8bit\",\"impl\":\"scalar\",\"threads\":1,"
+            + "\"nsPerParam\":4.0}"
             + "],\"copyNsPerFloat\":0.125}",
         report.toJson());
   }
@@ -42,8 +46,12 @@ class SpeedReportTest {
   void textShowsTheRatios() {
     String text = report.toText();
     // 8-bit SIMD 1 thread: 0.5x the fp32 step, 8x the scalar; 2 threads: 2x one thread.
-    assertTrue(text.contains("8bit             simd         1       0.500    0.50x      8.00x          -"), text);
-    assertTrue(text.contains("8bit             simd         2       0.250        -          -      2.00x"), text);
+    assertTrue(
+        text.contains("8bit             simd         1       0.500    0.50x      8.00x          -"),
+        text);
+    assertTrue(
+        text.contains("8bit             simd         2       0.250        -          -      2.00x"),
+        text);
   }
 
   @Test
@@ -103,8 +111,12 @@ class SpeedReportTest {
             0.125,
             "scalar");
     String text = slowFp32.toText();
-    assertTrue(text.contains("4bit             scalar       1       0.500    0.25x          -          -"), text);
-    assertTrue(text.startsWith("AdamW step, 4,096 parameters (heap segments); active kernels: scalar\n"
-        + "copy baseline: 0.125 ns/float"), text);
+    assertTrue(
+        text.contains("4bit             scalar       1       0.500    0.25x          -          -"),
+        text);
+    assertTrue(
+        text.startsWith("AdamW step, 4,096 parameters (heap segments); active kernels: scalar\n"
+            + "copy baseline: 0.125 ns/float"),
+        text);
   }
 }
