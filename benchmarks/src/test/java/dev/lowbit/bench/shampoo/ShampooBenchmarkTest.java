@@ -23,6 +23,8 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * ShampooBenchmark's workloads, built and stepped as JMH would (its {@code @Setup} and
@@ -96,45 +98,25 @@ class ShampooBenchmarkTest {
 
   /**
    * STEP: nothing is updated, before or during the measured step: the statistic stays its initial
-   * {@code epsilon I} and the root I, so each step is AdamW's step to the bit.
+   * {@code epsilon I} and the root I. STATISTICS: the set-up's two steps filled the statistics,
+   * but the roots stay I. Either way each step is AdamW's step to the bit.
    */
-  @Test
-  void theStepPhaseNeverUpdatesStatisticsOrRoots() throws IOException {
+  @ParameterizedTest
+  @CsvSource({"STEP, 0, false", "STATISTICS, 2, true"})
+  void phasesWithoutRootUpdatesStepAsAdamW(
+      ShampooBenchmark.Phase phase, int stepsBefore, boolean statisticUpdated)
+      throws IOException {
     for (String precision : new String[] {"FP32", "FOUR_BIT"}) {
-      ShampooBenchmark.ShampooWorkload w = shampoo(precision, ShampooBenchmark.Phase.STEP);
+      ShampooBenchmark.ShampooWorkload w = shampoo(precision, phase);
       try {
         assertEquals(ShampooPrecision.valueOf(precision), ((Shampoo) w.opt).precision());
-        assertEquals(0, w.opt.stepCount("w"), "no steps before measuring");
+        assertEquals(stepsBefore, w.opt.stepCount("w"), "steps before measuring");
         assertSame(w.opt, new ShampooBenchmark().shampoo(w));
-        assertEquals(1, w.opt.stepCount("w"));
-        State s = State.of(w.opt, dir.resolve(precision + "-step.safetensors"));
-        assertFalse(s.statisticUpdated(), precision);
+        assertEquals(stepsBefore + 1, w.opt.stepCount("w"));
+        State s = State.of(w.opt, dir.resolve(precision + "-" + phase + ".safetensors"));
+        assertEquals(statisticUpdated, s.statisticUpdated(), precision);
         assertFalse(s.rootUpdated(), precision);
-        assertArrayEquals(adamWWeights(1), weights(w.opt), precision);
-        assertEquals(0, ((Shampoo) w.opt).preconditionerFailures());
-      } finally {
-        w.tearDown();
-      }
-    }
-  }
-
-  /**
-   * STATISTICS: the set-up's two steps filled the statistics, but the roots stay I: the steps are
-   * still AdamW's.
-   */
-  @Test
-  void theStatisticsPhaseUpdatesStatisticsOnly() throws IOException {
-    for (String precision : new String[] {"FP32", "FOUR_BIT"}) {
-      ShampooBenchmark.ShampooWorkload w = shampoo(precision, ShampooBenchmark.Phase.STATISTICS);
-      try {
-        assertEquals(ShampooPrecision.valueOf(precision), ((Shampoo) w.opt).precision());
-        assertEquals(2, w.opt.stepCount("w"), "two steps before measuring");
-        assertSame(w.opt, new ShampooBenchmark().shampoo(w));
-        assertEquals(3, w.opt.stepCount("w"));
-        State s = State.of(w.opt, dir.resolve(precision + "-statistics.safetensors"));
-        assertTrue(s.statisticUpdated(), precision);
-        assertFalse(s.rootUpdated(), precision);
-        assertArrayEquals(adamWWeights(3), weights(w.opt), precision);
+        assertArrayEquals(adamWWeights(stepsBefore + 1), weights(w.opt), precision);
         assertEquals(0, ((Shampoo) w.opt).preconditionerFailures());
       } finally {
         w.tearDown();
