@@ -15,6 +15,7 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -149,6 +150,9 @@ public final class CheckpointWriter {
   private void writeCrashSafely(Path path) throws IOException {
     Path absolute = path.toAbsolutePath();
     Path dir = absolute.getParent();
+    if (dir == null) { // the file system's root: a directory, which the rename could not replace
+      throw new FileSystemException(absolute.toString(), null, "is a directory");
+    }
     if (!Files.isDirectory(dir)) {
       throw new NoSuchFileException(dir.toString(), null, "no such directory");
     }

@@ -690,6 +690,7 @@ public abstract class Optimizer implements AutoCloseable {
    */
   public final void save(Path path) throws IOException {
     checkOpen();
+    Objects.requireNonNull(path, "path");
     CheckpointWriter out = new CheckpointWriter();
     writeCheckpoint(out, "");
     out.write(path);
@@ -706,6 +707,7 @@ public abstract class Optimizer implements AutoCloseable {
    */
   public final void load(Path path) throws CheckpointException {
     checkOpen();
+    Objects.requireNonNull(path, "path");
     // Closing the pending load frees what it built unless it was installed.
     try (CheckpointReader in = CheckpointReader.open(path);
         PendingLoad loaded = readCheckpoint(in, "")) {
@@ -725,6 +727,7 @@ public abstract class Optimizer implements AutoCloseable {
    * @throws CheckpointException if the file is missing, cannot be read or is damaged
    */
   public static List<String> checkpointParameterNames(Path path) throws CheckpointException {
+    Objects.requireNonNull(path, "path");
     try (CheckpointReader in = CheckpointReader.open(path)) {
       return List.copyOf(parseNames(in, "lowbit.parameters"));
     }

@@ -528,6 +528,28 @@ class CheckpointTest {
     }
   }
 
+  /**
+   * The root directory has no parent to hold the temporary file (this was a NullPointerException
+   * naming no path); a null path is named as such.
+   */
+  @Test
+  void aSaveToTheRootOrANullPathIsRefusedByName() throws IOException {
+    try (Optimizer opt = damagedTarget()) {
+      byte[] before = TestStates.snapshot(opt);
+      Path root = dir.toAbsolutePath().getRoot();
+      IOException e = assertThrows(IOException.class, () -> opt.save(root));
+      assertEquals("checkpoint " + root + ": cannot be written (java.nio.file.FileSystemException: "
+          + root + ": is a directory)", e.getMessage());
+      assertEquals("path", assertThrows(NullPointerException.class, () -> opt.save(null))
+          .getMessage());
+      assertEquals("path", assertThrows(NullPointerException.class, () -> opt.load(null))
+          .getMessage());
+      assertEquals("path", assertThrows(NullPointerException.class,
+          () -> Optimizer.checkpointParameterNames(null)).getMessage());
+      assertArrayEquals(before, TestStates.snapshot(opt), "a refused call changed the optimizer");
+    }
+  }
+
   @Test
   void aSaveThatFailsAtTheRenameLeavesTheTargetAndNoTemporaryFile() throws IOException {
     byte[] good = goodFile();
