@@ -49,7 +49,10 @@ import java.util.Set;
  * prefix.
  *
  * <p>Not thread-safe: call it from one thread at a time (the kernels use worker threads inside
- * one step).
+ * one step). A callback made during a step (such as the learning-rate schedule) must not change
+ * the optimizer: {@code register}, {@code unregister}, {@code rename}, {@code rebind},
+ * {@code load}, {@code step} and {@code close} called then throw an
+ * {@link IllegalStateException}.
  */
 public abstract class Optimizer implements AutoCloseable {
 
@@ -71,6 +74,8 @@ public abstract class Optimizer implements AutoCloseable {
   private final Map<String, Entry> entries = new LinkedHashMap<>();
   private long skippedSteps;
   private boolean closed;
+  /** True while a step runs: a callback it makes (a schedule) must not change the optimizer. */
+  private boolean stepping;
 
   /**
    * Creates an optimizer with no parameters.
@@ -105,6 +110,7 @@ public abstract class Optimizer implements AutoCloseable {
    */
   public final void register(String name, long[] shape, MemorySegment values) {
     checkOpen();
+    checkIdle("register");
     checkNewName(name, "name");
     Objects.requireNonNull(shape, "shape");
     long length = Parameter.elementCount(name, shape);
@@ -135,6 +141,7 @@ public abstract class Optimizer implements AutoCloseable {
    */
   public final void unregister(String name) {
     checkOpen();
+    checkIdle("unregister");
     Entry e = require(name);
     entries.remove(name);
     e.state.close();
@@ -154,6 +161,7 @@ public abstract class Optimizer implements AutoCloseable {
    */
   public final void rename(String from, String to) {
     Entry e = require(from);
+    checkIdle("rename");
     try {
       checkNewName(to, "to");
     } catch (IllegalArgumentException ex) {
@@ -186,6 +194,7 @@ public abstract class Optimizer implements AutoCloseable {
    */
   public final void rebind(String name, MemorySegment values) {
     Entry e = require(name);
+    checkIdle("rebind");
     checkValues(name, values, e.parameter.length());
     Parameter after = new Parameter(name, e.parameter.shape(), values, e.parameter.length());
     e.state = moveState(e.parameter, after, e.state);
@@ -335,6 +344,18 @@ public abstract class Optimizer implements AutoCloseable {
   /** {@link #step(Map)}, also zeroing {@code clears} (by parameter name) as the steps run. */
   private void stepAll(Map<String, MemorySegment> grads, Map<String, MemorySegment> clears) {
     checkOpen();
+    checkIdle("step");
+    stepping = true;
+    try {
+      stepChecked(grads, clears);
+    } finally {
+      stepping = false;
+    }
+  }
+
+  /** The body of {@link #stepAll}, run with {@code stepping} set. */
+  private void stepChecked(
+      Map<String, MemorySegment> grads, Map<String, MemorySegment> clears) {
     Objects.requireNonNull(grads, "grads");
     for (Map.Entry<String, MemorySegment> g : grads.entrySet()) {
       Entry e = require(g.getKey());
@@ -707,6 +728,7 @@ public abstract class Optimizer implements AutoCloseable {
    */
   public final void load(Path path) throws CheckpointException {
     checkOpen();
+    checkIdle("load");
     Objects.requireNonNull(path, "path");
     // Closing the pending load frees what it built unless it was installed.
     try (CheckpointReader in = CheckpointReader.open(path);
@@ -900,6 +922,7 @@ public abstract class Optimizer implements AutoCloseable {
     if (closed) {
       return;
     }
+    checkIdle("close");
     closed = true;
     for (Entry e : entries.values()) {
       e.state.close();
@@ -910,6 +933,19 @@ public abstract class Optimizer implements AutoCloseable {
   private void checkOpen() {
     if (closed) {
       throw new IllegalStateException("optimizer is closed");
+    }
+  }
+
+  /**
+   * Refuses a change made from inside a step (by a learning-rate schedule or another callback):
+   * the step holds the parameters and states it is about to write. The schedule runs before any
+   * tensor of the call is written, so a step it stops this way writes nothing.
+   */
+  private void checkIdle(String call) {
+    if (stepping) {
+      throw new IllegalStateException(
+          "cannot " + call + " while a step of this optimizer runs (called from its learning-rate"
+              + " schedule or another callback)");
     }
   }
 

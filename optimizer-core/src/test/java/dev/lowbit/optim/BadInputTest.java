@@ -361,6 +361,75 @@ class BadInputTest {
     }
   }
 
+  /**
+   * A schedule that changes the optimizer from inside a step is refused before anything is
+   * written. Without the refusal an unregister freed the state of a tensor the step was about
+   * to update: the tensor before it was stepped, then the step failed with "Already closed".
+   */
+  @Test
+  void aScheduleThatChangesTheOptimizerDuringAStepIsRefusedAndWritesNothing() throws Exception {
+    java.nio.file.Path file = java.nio.file.Files.createTempFile("lowbit-reentry", ".safetensors");
+    float[] a = new float[5000];
+    float[] b = new float[5000];
+    java.util.Arrays.fill(a, 1f);
+    java.util.Arrays.fill(b, 1f);
+    float[] g = new float[5000];
+    java.util.Arrays.fill(g, 0.5f);
+    Optimizer[] self = new Optimizer[1];
+    Call[] during = new Call[1];
+    try (Optimizer opt = Optimizers.adamW8bit().learningRate(t -> {
+      if (during[0] != null) {
+        try {
+          during[0].run();
+        } catch (RuntimeException e) {
+          throw e;
+        } catch (Exception e) { // load's CheckpointException: not expected here
+          throw new IllegalStateException(e);
+        }
+      }
+      return 1e-3f;
+    }).build()) {
+      self[0] = opt;
+      opt.register("a", new long[] {5000}, a);
+      opt.register("b", new long[] {5000}, b);
+      opt.step("a", g);
+      opt.save(file);
+      Map<String, Call> calls = new LinkedHashMap<>();
+      calls.put("unregister", () -> self[0].unregister("b"));
+      calls.put("register", () -> self[0].register("c", new long[] {1}, new float[1]));
+      calls.put("rename", () -> self[0].rename("b", "c"));
+      calls.put("rebind", () -> self[0].rebind("b", new float[5000]));
+      calls.put("load", () -> self[0].load(file));
+      calls.put("step", () -> self[0].step("b", g));
+      calls.put("close", () -> self[0].close());
+      Map<String, MemorySegment> grads = new LinkedHashMap<>();
+      grads.put("a", MemorySegment.ofArray(g));
+      grads.put("b", MemorySegment.ofArray(g));
+      for (Map.Entry<String, Call> c : calls.entrySet()) {
+        float[] a0 = a.clone();
+        float[] b0 = b.clone();
+        byte[] state0 = TestStates.snapshot(opt);
+        during[0] = c.getValue();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> opt.step(grads),
+            c.getKey());
+        assertEquals("cannot " + c.getKey() + " while a step of this optimizer runs (called from"
+            + " its learning-rate schedule or another callback)", e.getMessage(), c.getKey());
+        during[0] = null;
+        assertArrayEquals(a0, a, c.getKey());
+        assertArrayEquals(b0, b, c.getKey());
+        assertArrayEquals(state0, TestStates.snapshot(opt), c.getKey());
+        assertEquals(Set.of("a", "b"), opt.parameterNames(), c.getKey());
+        assertEquals(1, opt.stepCount("a"), c.getKey());
+        assertEquals(0, opt.stepCount("b"), c.getKey());
+      }
+      opt.step(grads); // the refusals left the optimizer usable
+      assertEquals(2, opt.stepCount("a"));
+      assertEquals(1, opt.stepCount("b"));
+    } finally {
+      java.nio.file.Files.deleteIfExists(file);
+    }
+  }
+
   /** StateFormat.blockwise takes the block sizes Normalization does: powers of two 32 to 4096. */
   @Test
   void blockwiseStateFormatsTakeBlocksFrom32To4096() {

@@ -399,7 +399,11 @@ public final class Shampoo extends Optimizer {
   @Override
   public void close() {
     closing = true;
-    super.close();
+    try {
+      super.close();
+    } finally {
+      closing = false; // super.close refuses a close from inside a step, closing nothing
+    }
     base.close();
     live.clear();
   }

@@ -716,4 +716,35 @@ class ShampooTest {
     used.register("x", new long[] {2}, new float[2]);
     assertThrows(IllegalStateException.class, () -> Shampoo.builder(used).build());
   }
+
+  /**
+   * A close from inside a step (here from the base's schedule, which Shampoo's checks call) is
+   * refused and leaves Shampoo as it was: an unregister afterwards still releases the base's
+   * registration (Shampoo's close had already set its closing flag when the refusal came).
+   */
+  @Test
+  void aCloseFromInsideAStepIsRefusedAndShampooStaysWhole() {
+    Shampoo[] self = new Shampoo[1];
+    boolean[] closeOnce = {true};
+    Optimizer base = Optimizers.adamW32().learningRate(t -> {
+      if (closeOnce[0]) {
+        closeOnce[0] = false;
+        self[0].close();
+      }
+      return 1e-3f;
+    }).build();
+    try (Shampoo opt = Shampoo.shampoo32(base).build()) {
+      self[0] = opt;
+      float[] w = randomFloats(16, 1);
+      float[] w0 = w.clone();
+      opt.register("w", new long[] {4, 4}, w);
+      IllegalStateException e =
+          assertThrows(IllegalStateException.class, () -> opt.step("w", randomFloats(16, 2)));
+      assertTrue(e.getMessage().startsWith("cannot close while a step"), e.getMessage());
+      assertArrayEquals(w0, w);
+      assertEquals(0, opt.stepCount("w"));
+      opt.unregister("w");
+      assertEquals(java.util.Set.of(), base.parameterNames());
+    }
+  }
 }
