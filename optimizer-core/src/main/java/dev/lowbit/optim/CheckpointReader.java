@@ -122,9 +122,13 @@ public final class CheckpointReader implements AutoCloseable {
           file, "file is " + size + " bytes, too short for the 8-byte header length");
     }
     long n = whole.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
-    if (n < 2 || n > size - 8 || n > MAX_HEADER) {
+    if (n < 2 || n > size - 8) {
       throw new CheckpointException(
           file, "header length " + n + " does not fit a file of " + size + " bytes");
+    }
+    if (n > MAX_HEADER) {
+      throw new CheckpointException(
+          file, "header length " + n + " is above the limit of " + MAX_HEADER + " bytes");
     }
     byte[] header = whole.asSlice(8, n).toArray(ValueLayout.JAVA_BYTE);
     String json;

@@ -157,6 +157,12 @@ public final class CheckpointWriter {
       throw new NoSuchFileException(dir.toString(), null, "no such directory");
     }
     byte[] header = header();
+    if (header.length > CheckpointReader.MAX_HEADER) {
+      // Checked here, before any file is touched: no load would accept such a file.
+      throw new IOException("its header would be " + header.length + " bytes, above the "
+          + CheckpointReader.MAX_HEADER + " a load accepts (very long or very many parameter"
+          + " names)");
+    }
     deleteAbandonedTemporaries(dir);
     Path tmp = newTemporary(dir);
     boolean moved = false;

@@ -707,7 +707,8 @@ public abstract class Optimizer implements AutoCloseable {
    * in {@code docs/optimizers.md}.
    *
    * @param path the file to write (replaced if it exists)
-   * @throws IOException if writing fails
+   * @throws IOException if writing fails, or the header would be above the 100 MB a load
+   *     accepts (then no file is touched)
    */
   public final void save(Path path) throws IOException {
     checkOpen();

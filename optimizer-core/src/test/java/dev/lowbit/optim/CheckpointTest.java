@@ -361,7 +361,7 @@ class CheckpointTest {
       CheckpointException e =
           assertThrows(CheckpointException.class, () -> CheckpointReader.open(big));
       String expected = n == CheckpointReader.MAX_HEADER
-          ? "header is not valid JSON" : "header length " + n + " does not fit";
+          ? "header is not valid JSON" : "header length " + n + " is above the limit";
       assertTrue(e.getMessage().contains(expected), e.getMessage());
     }
   }
@@ -547,6 +547,31 @@ class CheckpointTest {
       assertEquals("path", assertThrows(NullPointerException.class,
           () -> Optimizer.checkpointParameterNames(null)).getMessage());
       assertArrayEquals(before, TestStates.snapshot(opt), "a refused call changed the optimizer");
+    }
+  }
+
+  /**
+   * A save whose header would be above what a load accepts (a parameter name of 20 million
+   * characters: AdamW's header holds it six times) is refused before any file is touched. It used
+   * to write a file that no load accepted, with a load error blaming the file's size.
+   */
+  @Test
+  void aSaveWhoseHeaderNoLoadAcceptsIsRefusedAndTouchesNothing() throws IOException {
+    byte[] good = goodFile();
+    Path file = dir.resolve("keep.safetensors");
+    Files.write(file, good);
+    try (Optimizer opt = Optimizers.adamW32().build()) {
+      opt.register("n".repeat(20_000_000), new long[] {1}, new float[1]);
+      IOException e = assertThrows(IOException.class, () -> opt.save(file));
+      assertTrue(e.getMessage().startsWith("checkpoint " + file + ": cannot be written ("
+          + "java.io.IOException: its header would be "), e.getMessage());
+      assertTrue(e.getMessage().endsWith(", above the " + CheckpointReader.MAX_HEADER
+          + " a load accepts (very long or very many parameter names))"), e.getMessage());
+    }
+    assertArrayEquals(good, Files.readAllBytes(file));
+    try (Stream<Path> files = Files.list(dir)) {
+      assertTrue(files.noneMatch(f -> f.getFileName().toString().endsWith(".tmp")),
+          "temporary files left behind");
     }
   }
 
