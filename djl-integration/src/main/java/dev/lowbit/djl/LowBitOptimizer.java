@@ -311,13 +311,15 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
    *
    * @param model the model being trained
    * @throws IllegalArgumentException if the model has no block, a parameter name holds other
-   *     characters than letters, digits, {@code _}, {@code .} and {@code -}, or a name is taken by
-   *     another registered parameter (nothing changes)
+   *     characters than letters, digits, {@code _}, {@code .} and {@code -}, a name is taken by
+   *     another registered parameter, or the optimizer holds state for a parameter that is not
+   *     the model's (it trained another model too; nothing changes)
    * @throws IllegalStateException if the optimizer is closed
    */
   public synchronized void bind(Model model) {
     checkOpen();
     Map<String, String> byId = ParameterNames.byId(model);
+    checkOnlyThisModel(model, byId);
     keyByName(byId);
     names.putAll(byId);
   }
@@ -342,6 +344,23 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
     bind(model);
     registerUnseen(model);
     core.save(path);
+  }
+
+  /**
+   * Refuses a model that lacks a parameter this optimizer holds state for, such as one of
+   * another model trained with the same optimizer: {@code save} would write that parameter into
+   * the checkpoint (which {@code load} then refuses) and {@code load} would drop its state.
+   */
+  private void checkOnlyThisModel(Model model, Map<String, String> byId) {
+    for (Map.Entry<Slot, ParameterBinding> e : bindings.entrySet()) {
+      String id = e.getKey().parameterId();
+      if (!byId.containsKey(id)) {
+        throw new IllegalArgumentException(
+            "the optimizer holds state for parameter '" + e.getValue().key() + "' (DJL id " + id
+                + "), which is not a parameter of model '" + model.getName()
+                + "': a LowBitOptimizer trains one model, build one per model");
+      }
+    }
   }
 
   /**
@@ -406,8 +425,9 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
    * @throws IOException if the file cannot be read, is damaged or does not match (the message
    *     says what)
    * @throws IllegalArgumentException naming a parameter that cannot be updated (see
-   *     {@link #update}), or if the model has no block or a parameter name that cannot be a key
-   *     (see {@link #bind(Model)})
+   *     {@link #update}), or if the model has no block, a parameter name that cannot be a key, or
+   *     the optimizer holds state for a parameter that is not the model's (see
+   *     {@link #bind(Model)})
    * @throws IllegalStateException if a parameter is not initialized, or the optimizer is closed
    */
   public synchronized void load(Model model, Path path) throws IOException {
@@ -437,6 +457,7 @@ public class LowBitOptimizer extends Optimizer implements AutoCloseable {
             ParameterBinding.of(p.getKey(), array, "'" + p.getKey() + "'"));
       }
     }
+    checkOnlyThisModel(model, byId);
     replaceCore(next, path);
     names.putAll(byId);
     firstDevice.clear();

@@ -480,4 +480,44 @@ class CheckpointTest {
       GradientAndFailureTest.assertWeightsEqual(earlyMlp.weights(), lateMlp.weights());
     }
   }
+
+  /**
+   * One optimizer shared by two models trains both (state keyed by DJL's runtime ids, as DJL's
+   * own optimizers key it), but a checkpoint call with either model is refused, changing nothing:
+   * {@code save} would write the other model's parameters, which {@code load} refuses, and
+   * {@code load} would drop their state.
+   */
+  @org.junit.jupiter.api.Test
+  void checkpointCallsAreRefusedWhenTheOptimizerAlsoTrainsAnotherModel() throws IOException {
+    Path onlyA = dir.resolve("a.safetensors");
+    Path again = dir.resolve("again.safetensors");
+    try (LowBitOptimizer optimizer = preset("8bit").get();
+        TinyMlp a = new TinyMlp(optimizer, 1);
+        TinyMlp b = new TinyMlp(optimizer, 2)) {
+      a.trainSteps(0, 3);
+      optimizer.save(a.model(), onlyA);
+      b.trainSteps(0, 3);
+      Map<String, Boolean> keys = optimizer.inPlaceByKey();
+      long bytes = optimizer.stateBytes();
+
+      String save = assertThrows(IllegalArgumentException.class,
+          () -> optimizer.save(a.model(), again)).getMessage();
+      assertTrue(save.contains("which is not a parameter of model 'tiny-mlp'")
+          && save.contains("(DJL id uid-") && save.contains("build one per model"), save);
+      assertFalse(Files.exists(again), "a refused save wrote " + again);
+      String bind = assertThrows(IllegalArgumentException.class,
+          () -> optimizer.bind(b.model())).getMessage();
+      // Model a's parameters, bound to their names by the first save.
+      assertTrue(bind.matches("the optimizer holds state for parameter '0[13]Linear_(weight|bias)'"
+          + " \\(DJL id uid-.*"), bind);
+      String load = assertThrows(IllegalArgumentException.class,
+          () -> optimizer.load(a.model(), onlyA)).getMessage();
+      assertTrue(load.contains("not a parameter of model"), load);
+
+      assertEquals(keys, optimizer.inPlaceByKey());
+      assertEquals(bytes, optimizer.stateBytes());
+      a.train(3);
+      b.train(3);
+    }
+  }
 }
