@@ -65,9 +65,15 @@ public final class OptimizerCatalog {
    *
    * @param names the names, in the order to run them
    * @return the candidates
-   * @throws IllegalArgumentException naming the unknown optimizer and listing the known ones
+   * @throws IllegalArgumentException if no name is given, a name is unknown (naming it and
+   *     listing the known ones) or listed twice
    */
   public List<Candidate> select(List<String> names) {
+    if (names.isEmpty()) {
+      // "--optimizers ,," splits into no names: refused here, not as a run with nothing to show
+      throw new IllegalArgumentException(
+          "--optimizers: no optimizer named; available: " + String.join(", ", byName.keySet()));
+    }
     List<Candidate> chosen = new ArrayList<>();
     for (String name : names) {
       Candidate c = byName.get(name.trim());

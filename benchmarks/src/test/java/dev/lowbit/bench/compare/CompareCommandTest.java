@@ -193,6 +193,21 @@ class CompareCommandTest {
   }
 
   @Test
+  void anOptimizerListWithNoNamesIsRefused() {
+    // ",," splits into no names at all: was a NoSuchElementException with a stack trace, exit 1
+    for (String list : new String[] {",,", ","}) {
+      CliRun run = run("compare", "--sample", "--optimizers", list, "--no-chart");
+      assertEquals(2, run.status(), run.err());
+      assertTrue(
+          run.err().startsWith(
+              "lowbit compare: error: --optimizers: no optimizer named; available: djl-adam, "),
+          run.err());
+      assertEquals(1, run.err().lines().count(), run.err());
+      assertEquals("", run.out());
+    }
+  }
+
+  @Test
   void unwritableChartIsRefusedBeforeTraining() throws IOException {
     // A directory, and a path under a regular file: refused at once (no training: no table).
     CliRun run = run("compare", "--sample", "--chart", dir.toString());
