@@ -81,6 +81,11 @@ public final class QuantErrorCommand implements Callable<Integer> {
     if (steps < 1) {
       throw new ParameterException(spec.commandLine(), "--steps must be at least 1, got " + steps);
     }
+    if (shapes.isEmpty()) {
+      // "--shapes ,," splits into no shapes; measured, they gave 0.0 for every error
+      throw new ParameterException(
+          spec.commandLine(), "--shapes: no shape given (e.g. 1024x1024,65537)");
+    }
     List<long[]> parsed = shapes.stream().map(this::parseShape).toList();
     checkFitsInHeap(parsed);
     List<AdamMoments> tensors = new ArrayList<>();

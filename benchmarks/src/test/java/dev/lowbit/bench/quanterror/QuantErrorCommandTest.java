@@ -87,6 +87,18 @@ class QuantErrorCommandTest {
   }
 
   @Test
+  void aShapeListWithNoShapesIsAUsageError() {
+    // ",," splits into no shapes: was a report of 0.0 errors for every scheme, exit 0
+    CliRun run = run("quant-error", "--json", "--shapes=,,");
+    assertEquals(2, run.status(), run.out());
+    assertTrue(
+        run.err().startsWith(
+            "lowbit quant-error: error: --shapes: no shape given (e.g. 1024x1024,65537)\n"),
+        run.err());
+    assertEquals("", run.out());
+  }
+
+  @Test
   void helpWorks() {
     CliRun run = run("quant-error", "--help");
     assertEquals(0, run.status());
