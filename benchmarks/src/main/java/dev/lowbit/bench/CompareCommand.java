@@ -152,13 +152,6 @@ public final class CompareCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     checkArguments();
-    if (!noChart) {
-      try {
-        CompareChart.checkWritable(chart);
-      } catch (IOException e) {
-        throw new IllegalArgumentException("--chart " + chart + ": " + e.getMessage());
-      }
-    }
     // Read by DJL's PyTorch engine when it loads; a value the user set with -D wins.
     if (System.getProperty("ai.djl.pytorch.num_threads") == null) {
       System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(engineThreads));
@@ -176,6 +169,15 @@ public final class CompareCommand implements Callable<Integer> {
     LabeledImages test = dataset.test().first(testLimit == 0 ? Integer.MAX_VALUE : testLimit);
     TrainingRun run = new TrainingRun(model, epochs, batchSize, train, test);
     checkSteps(run);
+    if (!noChart) {
+      // Before training, but after every other check: it creates the chart's missing
+      // directories, which bad input must not leave behind.
+      try {
+        CompareChart.checkWritable(chart);
+      } catch (IOException e) {
+        throw new IllegalArgumentException("--chart " + chart + ": " + e.getMessage());
+      }
+    }
 
     PrintWriter announce = json ? err : out;
     announce.printf(

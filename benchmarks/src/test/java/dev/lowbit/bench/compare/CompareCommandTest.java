@@ -226,6 +226,21 @@ class CompareCommandTest {
   }
 
   @Test
+  void badInputLeavesNoChartDirectoryBehind() {
+    // The chart's missing directories were created before --optimizers and --data were checked.
+    Path chart = dir.resolve("new/sub/chart.png");
+    CliRun run =
+        run("compare", "--data", dir.resolve("none").toString(), "--chart", chart.toString());
+    assertEquals(2, run.status(), run.err());
+    assertEquals(
+        "lowbit compare: error: " + dir.resolve("none") + ": not a directory\n", run.err());
+    run = run("compare", "--sample", "--optimizers", "adamw3bit", "--chart", chart.toString());
+    assertEquals(2, run.status(), run.err());
+    assertTrue(run.err().contains("unknown optimizer 'adamw3bit'"), run.err());
+    assertTrue(java.nio.file.Files.notExists(dir.resolve("new")), "left behind: " + chart);
+  }
+
+  @Test
   void epochsWhoseStepsCannotBeTimedAreRefused() {
     // 2^31 - 1 epochs of 4 steps: was a NegativeArraySizeException (new long[(int) steps])
     CliRun run =
