@@ -2,6 +2,7 @@ package dev.lowbit.bench.memory;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -21,10 +22,11 @@ import java.util.Set;
  * h.*.attn.c_attn.weight 768x2304 12
  * </pre>
  *
- * <p>{@code SHAPE} is the sizes joined by {@code x} (a single number for a vector). {@code COUNT}
- * (default 1) repeats the tensor, for example once per layer; a {@code *} in the name is then
- * replaced by the copy's index, from 0. Names must be unique after expansion. The comment lines
- * at the top, up to one starting with {@code Format:}, describe the model and its source.
+ * <p>The file is UTF-8 text. {@code SHAPE} is the sizes joined by {@code x} (a single number
+ * for a vector). {@code COUNT} (default 1) repeats the tensor, for example once per layer; a
+ * {@code *} in the name is then replaced by the copy's index, from 0. Names must be unique after
+ * expansion. The comment lines at the top, up to one starting with {@code Format:}, describe the
+ * model and its source.
  *
  * <p>A file is refused (naming the line) if it would hold more than {@link #MAX_TENSORS} tensors
  * after expansion, or if the model's parameter count or any optimizer's state bytes ({@link
@@ -51,6 +53,9 @@ public final class ShapeFile {
       lines = Files.readAllLines(file, StandardCharsets.UTF_8);
     } catch (NoSuchFileException e) {
       throw new ShapeFileException(source, 0, "file not found");
+    } catch (CharacterCodingException e) {
+      // The decoder's own message is only "Input length = 1".
+      throw new ShapeFileException(source, 0, "is not UTF-8 text");
     } catch (IOException e) {
       throw new ShapeFileException(source, 0, "cannot be read: " + e.getMessage());
     }

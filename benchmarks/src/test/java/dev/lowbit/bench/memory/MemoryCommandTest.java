@@ -122,6 +122,17 @@ class MemoryCommandTest {
   }
 
   @Test
+  void aShapeFileThatIsNotUtf8IsNamedAsSuch() throws IOException {
+    // 0xff is never UTF-8: was "cannot be read: Input length = 1" (the decoder's message)
+    Path latin1 = dir.resolve("latin1.shapes");
+    Files.write(latin1, new byte[] {'w', (byte) 0xff, ' ', '4', '\n'});
+    CliRun run = CliRun.of("memory", "--shapes", latin1.toString());
+    assertEquals(2, run.status());
+    assertEquals("lowbit memory: error: " + latin1 + ": is not UTF-8 text\n", run.err());
+    assertEquals("", run.out());
+  }
+
+  @Test
   void aMissingShapeFileIsNamed() {
     Path missing = dir.resolve("none.shapes");
     CliRun run = CliRun.of("memory", "--shapes", missing.toString());
