@@ -63,8 +63,8 @@ public final class QuantErrorCommand implements Callable<Integer> {
       description =
           "Print the Shampoo preconditioner table instead: normalized error of A^(-1/4) for 4-bit"
               + " A, 4-bit eigenvectors U, and 4-bit U with Bjorck rectification, on a synthetic"
-              + " and a training-run SPD matrix of order 1200. Exits with 1 if the paper's"
-              + " ordering fails.")
+              + " and a training-run SPD matrix of order 1200 (fixed: --shapes, --steps and"
+              + " --seed do not apply). Exits with 1 if the paper's ordering fails.")
   boolean shampoo;
 
   /** Creates the command; picocli sets its options from the command line. */
@@ -74,6 +74,14 @@ public final class QuantErrorCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     if (shampoo) {
+      // Its matrices are fixed: a value given for these would be ignored, a bad one unchecked.
+      var parsed = spec.commandLine().getParseResult();
+      if (parsed.hasMatchedOption("--shapes") || parsed.hasMatchedOption("--steps")
+          || parsed.hasMatchedOption("--seed")) {
+        throw new ParameterException(
+            spec.commandLine(),
+            "--shampoo takes none of --shapes, --steps and --seed (its matrices are fixed)");
+      }
       int status = ShampooErrorTable.run(out, json);
       out.flush();
       return status;

@@ -99,6 +99,20 @@ class QuantErrorCommandTest {
   }
 
   @Test
+  void theOptionsShampooIgnoresAreRefusedWithIt() {
+    // --shampoo's matrices are fixed: "--shampoo --steps -1" ran the whole table, exit 0
+    for (String option : new String[] {"--steps=-1", "--shapes=q", "--seed=3"}) {
+      CliRun run = run("quant-error", "--shampoo", option);
+      assertEquals(2, run.status(), option + ": " + run.out());
+      assertEquals(
+          "lowbit quant-error: error: --shampoo takes none of --shapes, --steps and --seed (its"
+              + " matrices are fixed)",
+          run.err().lines().findFirst().orElseThrow());
+      assertEquals("", run.out());
+    }
+  }
+
+  @Test
   void helpWorks() {
     CliRun run = run("quant-error", "--help");
     assertEquals(0, run.status());
