@@ -141,7 +141,7 @@ public final class CompareCommand implements Callable<Integer> {
       description = "Where to write the chart (default: ${DEFAULT-VALUE}).")
   Path chart;
 
-  @Option(names = "--no-chart", description = "Do not write a chart.")
+  @Option(names = "--no-chart", description = "Do not write a chart (not with --chart).")
   boolean noChart;
 
   /** Creates the command; picocli sets its options from the command line. */
@@ -284,6 +284,10 @@ public final class CompareCommand implements Callable<Integer> {
     }
     if (learningRate != null && !(learningRate > 0 && Double.isFinite(learningRate))) {
       throw new IllegalArgumentException("--lr must be a positive number, got " + learningRate);
+    }
+    // --chart has a default, so only the parse result tells whether the user gave it.
+    if (noChart && spec.commandLine().getParseResult().hasMatchedOption("--chart")) {
+      throw new IllegalArgumentException("--chart and --no-chart exclude each other");
     }
   }
 

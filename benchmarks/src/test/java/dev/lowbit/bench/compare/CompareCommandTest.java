@@ -226,6 +226,16 @@ class CompareCommandTest {
   }
 
   @Test
+  void chartAndNoChartExcludeEachOther() {
+    // The --chart file was silently not written.
+    Path chart = dir.resolve("chart.png");
+    CliRun run = run("compare", "--sample", "--no-chart", "--chart", chart.toString());
+    assertEquals(2, run.status(), run.err());
+    assertEquals("lowbit compare: error: --chart and --no-chart exclude each other\n", run.err());
+    assertEquals("", run.out());
+  }
+
+  @Test
   void badInputLeavesNoChartDirectoryBehind() {
     // The chart's missing directories were created before --optimizers and --data were checked.
     Path chart = dir.resolve("new/sub/chart.png");
