@@ -5,6 +5,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -43,6 +44,9 @@ public final class IdxReader {
       return read(source, in);
     } catch (NoSuchFileException e) {
       throw new IdxFormatException(source, "file not found", e);
+    } catch (AccessDeniedException e) {
+      // Its message is only the path, which the report already names.
+      throw new IdxFormatException(source, "cannot be read: permission denied", e);
     } catch (IdxFormatException e) {
       throw e;
     } catch (IOException e) {

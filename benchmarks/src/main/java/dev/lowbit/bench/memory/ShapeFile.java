@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -53,6 +54,9 @@ public final class ShapeFile {
       lines = Files.readAllLines(file, StandardCharsets.UTF_8);
     } catch (NoSuchFileException e) {
       throw new ShapeFileException(source, 0, "file not found");
+    } catch (AccessDeniedException e) {
+      // Its message is only the path, which the report already names.
+      throw new ShapeFileException(source, 0, "cannot be read: permission denied");
     } catch (CharacterCodingException e) {
       // The decoder's own message is only "Input length = 1".
       throw new ShapeFileException(source, 0, "is not UTF-8 text");

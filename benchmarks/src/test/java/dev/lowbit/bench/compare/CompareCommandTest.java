@@ -289,6 +289,20 @@ class CompareCommandTest {
   }
 
   @Test
+  void anUnreadableDataFileIsNamedWithTheReason() throws IOException {
+    // The reason was the path again: "FILE: cannot be read: FILE"
+    Path unreadable = dev.lowbit.bench.Unreadable.file(dir);
+    Path data = java.nio.file.Files.createDirectory(dir.resolve("data"));
+    Path images = data.resolve("train-images-idx3-ubyte");
+    java.nio.file.Files.createSymbolicLink(images, unreadable);
+    CliRun run = run("compare", "--data", data.toString(), "--no-chart");
+    assertEquals(2, run.status(), run.err());
+    assertEquals(
+        "lowbit compare: error: " + images + ": cannot be read: permission denied\n", run.err());
+    assertEquals("", run.out());
+  }
+
+  @Test
   void theSameSeedTrainsTheSameAndADivergedRunIsReported() {
     String[] args = {
       "compare", "--sample", "--train-limit", "128", "--test-limit", "100", "--batch-size", "64",

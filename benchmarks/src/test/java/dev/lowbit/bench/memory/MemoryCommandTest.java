@@ -133,6 +133,17 @@ class MemoryCommandTest {
   }
 
   @Test
+  void anUnreadableShapeFileIsNamedWithTheReason() throws IOException {
+    // The reason was the path again: "FILE: cannot be read: FILE"
+    Path file = dev.lowbit.bench.Unreadable.file(dir);
+    CliRun run = CliRun.of("memory", "--shapes", file.toString());
+    assertEquals(2, run.status());
+    assertEquals(
+        "lowbit memory: error: " + file + ": cannot be read: permission denied\n", run.err());
+    assertEquals("", run.out());
+  }
+
+  @Test
   void aMissingShapeFileIsNamed() {
     Path missing = dir.resolve("none.shapes");
     CliRun run = CliRun.of("memory", "--shapes", missing.toString());
