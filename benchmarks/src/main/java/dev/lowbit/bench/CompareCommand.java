@@ -43,6 +43,12 @@ public final class CompareCommand implements Callable<Integer> {
   /** Training images used by default (the first N of the training set). */
   static final int DEFAULT_TRAIN_LIMIT = 10_000;
 
+  /**
+   * The most seeds a run takes. Each is a whole training run of every optimizer, so more could
+   * never finish; near 2^31 the list of seeds alone overflowed the heap before any training.
+   */
+  static final int MAX_SEEDS = 10_000;
+
   @Spec CommandSpec spec;
 
   @Option(
@@ -71,7 +77,8 @@ public final class CompareCommand implements Callable<Integer> {
   @Option(
       names = "--seeds",
       defaultValue = "1",
-      description = "Number of seeds per optimizer (default: ${DEFAULT-VALUE}).")
+      description =
+          "Number of seeds per optimizer, at most " + MAX_SEEDS + " (default: ${DEFAULT-VALUE}).")
   int seeds;
 
   @Option(
@@ -269,6 +276,15 @@ public final class CompareCommand implements Callable<Integer> {
     }
     if (seeds < 1) {
       throw new IllegalArgumentException("--seeds must be at least 1, got " + seeds);
+    }
+    if (seeds > MAX_SEEDS) {
+      throw new IllegalArgumentException(
+          String.format(
+              Locale.ROOT,
+              "--seeds must be between 1 and %,d (each seed is a whole training run of every"
+                  + " optimizer), got %,d",
+              MAX_SEEDS,
+              seeds));
     }
     // The last seed, firstSeed + seeds - 1, must be an int (seeds >= 1, so this cannot overflow).
     if (firstSeed < 1 || firstSeed > Integer.MAX_VALUE - seeds + 1) {

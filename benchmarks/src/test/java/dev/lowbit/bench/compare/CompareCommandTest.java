@@ -265,6 +265,20 @@ class CompareCommandTest {
   }
 
   @Test
+  void moreSeedsThanTheMostAreRefusedBeforeAnyWork() {
+    // 2^31 - 2 seeds: was an OutOfMemoryError with a stack trace, filling the list of seeds
+    CliRun run =
+        run("compare", "--sample", "--seeds", Integer.toString(Integer.MAX_VALUE - 1),
+            "--no-chart");
+    assertEquals(2, run.status(), run.err());
+    assertEquals(
+        "lowbit compare: error: --seeds must be between 1 and 10,000 (each seed is a whole"
+            + " training run of every optimizer), got 2,147,483,646\n",
+        run.err());
+    assertEquals("", run.out());
+  }
+
+  @Test
   void lastSeedMayBeIntegerMaxValue() {
     CliRun run =
         run("compare", "--sample", "--train-limit", "256", "--test-limit", "100", "--optimizers",
