@@ -133,9 +133,9 @@ public final class CompareCommand implements Callable<Integer> {
       names = "--engine-threads",
       defaultValue = "1",
       description =
-          "PyTorch intra-op threads (default: ${DEFAULT-VALUE}; on a busy machine more threads"
-              + " spin-wait for each other and run slower). Only takes effect before the engine"
-              + " first loads in this JVM.")
+          "PyTorch intra-op threads, at most the processors the JVM sees (default:"
+              + " ${DEFAULT-VALUE}; on a busy machine more threads spin-wait for each other and"
+              + " run slower). Only takes effect before the engine first loads in this JVM.")
   int engineThreads;
 
   @Option(names = "--json", description = "Print the result as one JSON object.")
@@ -291,9 +291,13 @@ public final class CompareCommand implements Callable<Integer> {
       throw new IllegalArgumentException(
           "--first-seed must be at least 1 and leave room for --seeds, got " + firstSeed);
     }
-    if (engineThreads < 1) {
+    // More threads than processors only wait for each other, and libgomp aborts the JVM when
+    // it cannot allocate a huge count's thread data.
+    int processors = Runtime.getRuntime().availableProcessors();
+    if (engineThreads < 1 || engineThreads > processors) {
       throw new IllegalArgumentException(
-          "--engine-threads must be at least 1, got " + engineThreads);
+          "--engine-threads must be between 1 and the " + processors
+              + " processors the JVM sees, got " + engineThreads);
     }
     if (trainLimit < 0 || testLimit < 0) {
       throw new IllegalArgumentException("--train-limit and --test-limit must not be negative");

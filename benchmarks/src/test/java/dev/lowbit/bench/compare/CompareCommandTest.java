@@ -363,6 +363,21 @@ class CompareCommandTest {
   }
 
   @Test
+  void moreEngineThreadsThanProcessorsAreRefused() {
+    // 2^31 - 1 threads: libgomp aborted the JVM ("Out of memory allocating 463856469096 bytes")
+    int processors = Runtime.getRuntime().availableProcessors();
+    CliRun run =
+        run("compare", "--sample", "--engine-threads", Integer.toString(processors + 1),
+            "--no-chart");
+    assertEquals(2, run.status(), run.err());
+    assertEquals(
+        "lowbit compare: error: --engine-threads must be between 1 and the " + processors
+            + " processors the JVM sees, got " + (processors + 1) + "\n",
+        run.err());
+    assertEquals("", run.out());
+  }
+
+  @Test
   void aZeroLearningRateIsRefused() {
     CliRun run = run("compare", "--sample", "--lr", "0", "--no-chart");
     assertEquals(2, run.status());
