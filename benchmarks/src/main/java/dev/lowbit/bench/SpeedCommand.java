@@ -70,6 +70,12 @@ public final class SpeedCommand implements Callable<Integer> {
    */
   private static final long BYTES_PER_PARAM = 16;
 
+  /**
+   * Heap the rest of the run needs besides the workload. The workload's arrays alone in the whole
+   * heap ran out of it (-Xmx1g, 99.8% of it); with 16 MiB left over, -Xmx256m ran. Twice that.
+   */
+  private static final long RESERVED_HEAP = 32L << 20;
+
   /** Creates the command; picocli sets its options from the command line. */
   public SpeedCommand() {}
 
@@ -98,16 +104,18 @@ public final class SpeedCommand implements Callable<Integer> {
           spec.commandLine(), "--params must be at least 4096, got " + params);
     }
     long heap = Runtime.getRuntime().maxMemory();
-    if (BYTES_PER_PARAM * params > heap) {
+    long need = BYTES_PER_PARAM * params + RESERVED_HEAP;
+    if (need > heap) {
       throw new ParameterException(
           spec.commandLine(),
           String.format(
               java.util.Locale.ROOT,
-              "--params %,d needs about %,d MiB of heap (%d bytes per parameter), more than the"
-                  + " maximum heap of %,d MiB (use fewer or raise -Xmx)",
+              "--params %,d needs about %,d MiB of heap (%d bytes per parameter and %d MiB"
+                  + " besides), more than the maximum heap of %,d MiB (use fewer or raise -Xmx)",
               params,
-              BYTES_PER_PARAM * params >> 20,
+              need >> 20,
               BYTES_PER_PARAM,
+              RESERVED_HEAP >> 20,
               heap >> 20));
     }
     if (millis < 1) {

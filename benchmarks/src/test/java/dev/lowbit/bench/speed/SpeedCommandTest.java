@@ -2,6 +2,7 @@ package dev.lowbit.bench.speed;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
@@ -27,10 +28,26 @@ class SpeedCommandTest {
     CliRun run = CliRun.of("speed", "--params", Integer.toString(Integer.MAX_VALUE));
     assertEquals(2, run.status(), run.err());
     assertTrue(
-        run.err().contains("--params 2,147,483,647 needs about 32,767 MiB of heap (16 bytes per"
-            + " parameter), more than the maximum heap of "
+        run.err().contains("--params 2,147,483,647 needs about 32,799 MiB of heap (16 bytes per"
+            + " parameter and 32 MiB besides), more than the maximum heap of "
             + String.format("%,d", Runtime.getRuntime().maxMemory() >> 20) + " MiB"),
         run.err());
+    assertEquals("", run.out());
+  }
+
+  @Test
+  void paramsThatWouldFillTheWholeHeapAreAUsageError() {
+    // 16 bytes per parameter fit, with 16 MiB to spare, but not the reserve: arrays that fill
+    // the heap were an OutOfMemoryError with a stack trace (-Xmx1g, --params 67000000)
+    long params = (Runtime.getRuntime().maxMemory() - (16 << 20)) / 16;
+    assumeTrue(params <= Integer.MAX_VALUE, "heap too large for an int count to fill it");
+    CliRun run = CliRun.of("speed", "--params", Long.toString(params), "--millis", "1");
+    assertEquals(2, run.status(), run.err());
+    assertTrue(
+        run.err().startsWith(String.format(
+            java.util.Locale.ROOT, "lowbit speed: error: --params %,d needs about", params)),
+        run.err());
+    assertTrue(run.err().contains("and 32 MiB besides), more than the maximum heap"), run.err());
     assertEquals("", run.out());
   }
 
