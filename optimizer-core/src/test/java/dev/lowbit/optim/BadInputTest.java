@@ -200,8 +200,7 @@ class BadInputTest {
   void memoryFreedOrConfinedToAnotherThreadIsRefusedByNameBeforeAnythingIsWritten()
       throws InterruptedException {
     float[] a = new float[64];
-    float[] g = new float[64];
-    java.util.Arrays.fill(g, 1f);
+    float[] g = filled(64, 1f);
     try (Optimizer opt = Optimizers.adamW32().threads(1).build()) {
       opt.register("a", new long[] {64}, a);
       Arena arena = Arena.ofShared();
@@ -310,8 +309,7 @@ class BadInputTest {
 
   @Test
   void aBadLearningRateFromTheScheduleWritesNothing() {
-    float[] w = new float[5000];
-    java.util.Arrays.fill(w, 1f);
+    float[] w = filled(5000, 1f);
     try (Optimizer opt = Optimizers.adamW8bit().learningRate(t -> t < 2 ? 1e-3f : Float.NaN)
         .build()) {
       opt.register("w", new long[] {5000}, w);
@@ -333,12 +331,9 @@ class BadInputTest {
    */
   @Test
   void aBadLearningRateForALaterTensorWritesNoTensorOfTheStep() {
-    float[] a = new float[5000];
-    float[] b = new float[5000];
-    java.util.Arrays.fill(a, 1f);
-    java.util.Arrays.fill(b, 1f);
-    float[] g = new float[5000];
-    java.util.Arrays.fill(g, 0.5f);
+    float[] a = filled(5000, 1f);
+    float[] b = filled(5000, 1f);
+    float[] g = filled(5000, 0.5f);
     try (Optimizer opt = Optimizers.adamW8bit().learningRate(t -> t < 2 ? 1e-3f : Float.NaN)
         .build()) {
       opt.register("fresh", new long[] {5000}, a); // stepped first, at t = 1: fine
@@ -351,8 +346,7 @@ class BadInputTest {
       grads.put("old", MemorySegment.ofArray(g));
       IllegalStateException e = assertThrows(IllegalStateException.class, () -> opt.step(grads));
       assertTrue(e.getMessage().contains("step 2 of parameter 'old'"), e.getMessage());
-      float[] ones = new float[5000];
-      java.util.Arrays.fill(ones, 1f);
+      float[] ones = filled(5000, 1f);
       assertArrayEquals(ones, a, "the earlier tensor was written");
       assertArrayEquals(b0, b);
       assertArrayEquals(state0, TestStates.snapshot(opt));
@@ -369,12 +363,9 @@ class BadInputTest {
   @Test
   void aScheduleThatChangesTheOptimizerDuringAStepIsRefusedAndWritesNothing() throws Exception {
     java.nio.file.Path file = java.nio.file.Files.createTempFile("lowbit-reentry", ".safetensors");
-    float[] a = new float[5000];
-    float[] b = new float[5000];
-    java.util.Arrays.fill(a, 1f);
-    java.util.Arrays.fill(b, 1f);
-    float[] g = new float[5000];
-    java.util.Arrays.fill(g, 0.5f);
+    float[] a = filled(5000, 1f);
+    float[] b = filled(5000, 1f);
+    float[] g = filled(5000, 0.5f);
     Optimizer[] self = new Optimizer[1];
     Call[] during = new Call[1];
     try (Optimizer opt = Optimizers.adamW8bit().learningRate(t -> {
@@ -641,20 +632,24 @@ class BadInputTest {
    */
   @Test
   void aScheduleThatReachesZeroStepsWithoutMovingTheParameters() {
-    float[] w = new float[5000];
-    java.util.Arrays.fill(w, 1f);
-    float[] g = new float[5000];
-    java.util.Arrays.fill(g, 0.5f);
+    float[] w = filled(5000, 1f);
+    float[] g = filled(5000, 0.5f);
     try (Optimizer opt = Optimizers.adamW8bit().learningRate(t -> 0f).build()) {
       opt.register("w", new long[] {5000}, w);
       byte[] state0 = TestStates.snapshot(opt);
       opt.step("w", g);
-      float[] ones = new float[5000];
-      java.util.Arrays.fill(ones, 1f);
+      float[] ones = filled(5000, 1f);
       assertArrayEquals(ones, w);
       assertEquals(1, opt.stepCount("w"));
       assertFalse(
           java.util.Arrays.equals(state0, TestStates.snapshot(opt)), "the moments advanced");
     }
+  }
+
+  /** A new array of {@code n} copies of {@code value}. */
+  private static float[] filled(int n, float value) {
+    float[] f = new float[n];
+    java.util.Arrays.fill(f, value);
+    return f;
   }
 }
